@@ -1,0 +1,22 @@
+// Text and JSON renderings of pvd's replies for pvctl list / info / top.
+#pragma once
+
+#include <string>
+
+#include "control.pb.h"
+
+namespace pvhv::dom0 {
+
+// `xl list` layout: Name, ID, Mem, VCPUs, State (xl's six flags r b p s c d), Time(s).
+// Time is vCPU time; "-" until the hv core reports it.
+std::string format_list_table(const control::ListResponse& list);
+// `pvctl list -l`: a JSON array, one object per domain with its full config.
+std::string format_list_json(const control::ListResponse& list);
+std::string format_info(const control::InfoResponse& info);
+// One block per domain: exits by reason, hypercalls by name, sorted by count.
+std::string format_top(const control::TopResponse& top);
+
+std::string xl_state_flags(const control::DomainInfo& d);
+std::string json_escape(std::string_view s);
+
+}  // namespace pvhv::dom0

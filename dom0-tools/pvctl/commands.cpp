@@ -1,0 +1,256 @@
+// The handlers behind pvctl's command table; each talks to pvd through CliEnv::connector.
+#include "dom0-tools/pvctl/commands.h"
+
+#include <ostream>
+
+#include "dom0-tools/pvctl/cli_format.h"
+#include "dom0-tools/pvctl/console_stream.h"
+#include "dom0-tools/pvctl/xl_cfg.h"
+#include "dom0-tools/pvd/config_codec.h"
+#include "dom0-tools/pvd/exit_codes.h"
+#include "dom0-tools/pvd/version.h"
+
+namespace pvhv::dom0 {
+namespace {
+
+// Connects and sends one request; prints pvd's warnings and error. nullopt on failure.
+std::optional<control::Response> request(CliEnv& env, const control::Request& req) {
+    auto conn = env.connector.connect(false);
+    if (!conn) {
+        env.err << "pvctl: " << conn.error().message << "\n";
+        return std::nullopt;
+    }
+    auto r = call(**conn, req);
+    if (!r) {
+        env.err << "pvctl: " << r.error().message << "\n";
+        return std::nullopt;
+    }
+    for (const auto& w : r->warnings()) env.err << w << "\n";
+    if (!r->error().empty()) {
+        env.err << "pvctl: " << r->error() << "\n";
+        return std::nullopt;
+    }
+    return std::move(*r);
+}
+
+std::optional<control::DomainRef> domain_arg(CliEnv& env, const std::string& arg) {
+    auto ref = parse_domain_ref(arg);
+    if (!ref) env.err << "pvctl: '" << arg << "' is neither a domain name nor a domain id\n";
+    return ref;
+}
+
+int cmd_create(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("create", args, "Fcq", env.err);
+    if (!p || p->positional.empty()) return kUsageError;
+    const bool foreground = p->has('F');
+    const bool attach = foreground || p->has('c');
+    const bool quiet = p->has('q');
+    const std::string& cfg = p->positional[0];
+    std::vector<std::string> overrides(p->positional.begin() + 1, p->positional.end());
+    for (const auto& o : overrides) {
+        if (o.find('=') == std::string::npos) {
+            env.err << "pvctl create: expected KEY=VALUE after the config file, got '" << o << "'\n";
+            return kUsageError;
+        }
+    }
+
+    if (!quiet) env.err << "Parsing config from " << cfg << "\n";
+    auto text = env.read_file(cfg);
+    if (!text) {
+        env.err << "pvctl: " << text.error().message << "\n";
+        return kExitCreateFailed;
+    }
+    auto parsed = parse_xl_cfg(XlCfgInput{std::move(*text), cfg, overrides, env.cwd});
+    const auto& warnings = parsed ? parsed->warnings : parsed.error().warnings;
+    for (const auto& w : warnings) env.err << w << "\n";
+    if (!parsed) {
+        for (const auto& e : parsed.error().errors) env.err << e << "\n";
+        return kExitCreateFailed;
+    }
+
+    auto conn = env.connector.connect(true);
+    if (!conn) {
+        env.err << "pvctl: " << conn.error().message << "\n";
+        return kExitCreateFailed;
+    }
+    control::Request req;
+    auto* c = req.mutable_create();
+    *c->mutable_config() = to_proto(parsed->config);
+    c->set_attach_console(attach);
+    c->set_destroy_on_disconnect(foreground);
+    auto reply = call(**conn, req);
+    if (!reply) {
+        env.err << "pvctl: " << reply.error().message << "\n";
+        return kExitCreateFailed;
+    }
+    for (const auto& w : reply->warnings()) env.err << w << "\n";
+    if (!reply->error().empty() || !reply->has_create()) {
+        env.err << "pvctl: " << (reply->error().empty() ? "unexpected reply from pvd" : reply->error()) << "\n";
+        return kExitCreateFailed;
+    }
+    const auto& created = reply->create();
+    if (!quiet)
+        env.err << "Started domain " << created.name() << " (id=" << created.domid() << "), console log "
+                << created.console_log() << "\n";
+    if (!attach) return 0;
+
+    // -F: the domain lives as long as this process (pvd destroys it if we go away), so
+    // Ctrl-] detaching is not offered; Ctrl-C ends both.
+    const StreamOutcome o = stream_console(**conn, env, !foreground, quiet);
+    switch (o.kind) {
+        case StreamOutcome::Kind::Exited:
+            if (!quiet)
+                env.err << "pvctl: domain " << created.name() << ": " << o.detail << " (exit code "
+                        << o.exit_code << ")\n";
+            return foreground ? o.exit_code : 0;
+        case StreamOutcome::Kind::Detached: return 0;
+        case StreamOutcome::Kind::Interrupted:
+            if (foreground && !quiet) env.err << "pvctl: interrupted; pvd destroys domain " << created.name() << "\n";
+            return foreground ? 130 : 0;
+        case StreamOutcome::Kind::Lost:
+            env.err << "pvctl: lost pvd: " << o.detail << "\n";
+            return foreground ? kExitDestroyed : kExitFailure;
+    }
+    return kExitFailure;
+}
+
+int cmd_list(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("list", args, "l", env.err);
+    if (!p || !p->positional.empty()) return kUsageError;
+    control::ListResponse list;
+    auto conn = env.connector.connect(false);
+    if (!conn && conn.error().xen_errno != XEN_ENOENT) {
+        env.err << "pvctl: " << conn.error().message << "\n";
+        return kExitFailure;
+    }
+    if (conn) {
+        control::Request req;
+        req.mutable_list();
+        auto r = call(**conn, req);
+        if (!r || !r->error().empty()) {
+            env.err << "pvctl: " << (r ? r->error() : r.error().message) << "\n";
+            return kExitFailure;
+        }
+        list = r->list();
+    }
+    // No pvd means no domains: say so on stderr, but the listing itself is just empty.
+    if (!conn) env.err << "pvctl: " << conn.error().message << "\n";
+    env.out << (p->has('l') ? format_list_json(list) : format_list_table(list));
+    return 0;
+}
+
+int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("destroy", args, "", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    *req.mutable_destroy()->mutable_domain() = *ref;
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("shutdown", args, "w", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    *req.mutable_shutdown()->mutable_domain() = *ref;
+    req.mutable_shutdown()->set_wait(p->has('w'));
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_console(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("console", args, "", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    auto conn = env.connector.connect(false);
+    if (!conn) {
+        env.err << "pvctl: " << conn.error().message << "\n";
+        return kExitFailure;
+    }
+    control::Request req;
+    *req.mutable_console_attach()->mutable_domain() = *ref;
+    auto r = call(**conn, req);
+    if (!r || !r->error().empty() || !r->has_console_attach()) {
+        env.err << "pvctl: " << (!r ? r.error().message : r->error().empty() ? "unexpected reply" : r->error())
+                << "\n";
+        return kExitFailure;
+    }
+    if (env.console_input_fd >= 0)
+        env.err << "Connected to domain " << r->console_attach().name() << " (id=" << r->console_attach().domid()
+                << "); Ctrl-] detaches\n";
+    const StreamOutcome o = stream_console(**conn, env, true, false);
+    switch (o.kind) {
+        case StreamOutcome::Kind::Exited:
+            env.err << "pvctl: domain " << r->console_attach().name() << ": " << o.detail << "\n";
+            return 0;
+        case StreamOutcome::Kind::Detached:
+        case StreamOutcome::Kind::Interrupted: return 0;
+        case StreamOutcome::Kind::Lost:
+            env.err << "pvctl: lost pvd: " << o.detail << "\n";
+            return kExitFailure;
+    }
+    return kExitFailure;
+}
+
+int cmd_info(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("info", args, "", env.err);
+    if (!p || !p->positional.empty()) return kUsageError;
+    env.out << "pvctl version : " << kVersion << "\n";
+    control::Request req;
+    req.mutable_info();
+    auto r = request(env, req);
+    if (!r) return kExitFailure;
+    env.out << format_info(r->info());
+    return 0;
+}
+
+int cmd_top(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("top", args, "", env.err);
+    if (!p || !p->positional.empty()) return kUsageError;
+    control::Request req;
+    req.mutable_top();
+    auto r = request(env, req);
+    if (!r) return kExitFailure;
+    env.out << format_top(r->top());
+    return 0;
+}
+
+int cmd_help(CliEnv& env, std::span<const std::string> args) {
+    const auto table = pvctl_commands();
+    if (args.empty()) {
+        print_command_list(table, env.out);
+        return 0;
+    }
+    if (args.size() > 1) return kUsageError;
+    for (const auto& c : table) {
+        if (c.name == args[0]) {
+            print_usage(c, env.out);
+            return 0;
+        }
+    }
+    env.err << "pvctl help: unknown command '" << args[0] << "'\n";
+    return kExitUsage;
+}
+
+constexpr Command kCommands[] = {
+    {"create", "[-F] [-c] [-q] CFG [KEY=VALUE...]",
+     "create a domain from an xl.cfg file (starts pvd if needed); -F foreground, exit with "
+     "the guest's shutdown code; -c attach the console; -q quiet",
+     cmd_create, kExitCreateFailed},
+    {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
+    {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
+    {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
+    {"console", "DOMAIN", "stream a domain's console (Ctrl-] detaches)", cmd_console},
+    {"info", "", "show pvd and host information", cmd_info},
+    {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},
+    {"help", "[COMMAND]", "show commands or one command's usage", cmd_help},
+};
+
+}  // namespace
+
+std::span<const Command> pvctl_commands() { return kCommands; }
+
+}  // namespace pvhv::dom0

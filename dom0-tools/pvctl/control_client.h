@@ -1,0 +1,87 @@
+// pvctl's side of the control socket: blocking framed request/response and streaming.
+#pragma once
+
+#include <signal.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "control.pb.h"
+#include "dom0-tools/pvd/framing.h"
+#include "hv/error.h"
+#include "hv/unique_fd.h"
+
+namespace pvhv::dom0 {
+
+struct Incoming {
+    enum class Kind {
+        Message,      // `message` holds the next Response
+        Closed,       // pvd closed the connection
+        Input,        // the watched input fd is readable
+        Interrupted,  // SIGINT/SIGTERM arrived while waiting (see InterruptGuard)
+    };
+    Kind kind = Kind::Closed;
+    control::Response message;
+};
+
+class ControlConnection {
+public:
+    virtual ~ControlConnection() = default;
+    virtual Result<void> send(const control::Request& req) = 0;
+    // Blocks for the next Response; with input_fd >= 0 also returns when it is readable.
+    virtual Result<Incoming> receive(int input_fd = -1) = 0;
+};
+
+class ControlConnector {
+public:
+    virtual ~ControlConnector() = default;
+    // start_pvd: if nobody listens, start pvd and wait for it (pvctl create).
+    // Fails with XEN_ENOENT when pvd is not running and start_pvd is false.
+    virtual Result<std::unique_ptr<ControlConnection>> connect(bool start_pvd) = 0;
+};
+
+// Sends `req` and returns the one reply (errors from pvd stay in Response.error).
+Result<control::Response> call(ControlConnection& conn, const control::Request& req);
+
+class UnixControlConnection final : public ControlConnection {
+public:
+    explicit UnixControlConnection(UniqueFd fd) : fd_(std::move(fd)) {}
+    Result<void> send(const control::Request& req) override;
+    Result<Incoming> receive(int input_fd) override;
+
+private:
+    UniqueFd fd_;
+    FrameDecoder decoder_;
+};
+
+class UnixConnector final : public ControlConnector {
+public:
+    // `start_pvd` launches a pvd for `runtime_dir` and returns a connection to it
+    // (pvd_launcher.h); may be empty.
+    using Starter = std::function<Result<UniqueFd>(const std::string& runtime_dir)>;
+    UnixConnector(std::string runtime_dir, Starter start_pvd)
+        : runtime_dir_(std::move(runtime_dir)), start_pvd_(std::move(start_pvd)) {}
+    Result<std::unique_ptr<ControlConnection>> connect(bool start_pvd) override;
+
+private:
+    std::string runtime_dir_;
+    Starter start_pvd_;
+};
+
+// While alive, SIGINT and SIGTERM interrupt receive() (Incoming::Interrupted) instead of
+// killing pvctl, so terminal modes and the like are restored by their destructors.
+class InterruptGuard {
+public:
+    InterruptGuard();
+    ~InterruptGuard();
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+    static bool interrupted();
+
+private:
+    struct sigaction old_int_{};
+    struct sigaction old_term_{};
+};
+
+}  // namespace pvhv::dom0

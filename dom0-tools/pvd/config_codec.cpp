@@ -1,0 +1,117 @@
+// Conversions between hv types and control.proto messages.
+#include "dom0-tools/pvd/config_codec.h"
+
+#include <cctype>
+
+#include <xen/xen.h>
+
+namespace pvhv::dom0 {
+namespace {
+
+control::ShutdownAction action_to_proto(ShutdownAction a) {
+    switch (a) {
+        case ShutdownAction::Destroy: return control::ACTION_DESTROY;
+        case ShutdownAction::Restart: return control::ACTION_RESTART;
+        case ShutdownAction::Preserve: return control::ACTION_PRESERVE;
+        case ShutdownAction::RenameRestart: return control::ACTION_RENAME_RESTART;
+        case ShutdownAction::CoredumpDestroy: return control::ACTION_COREDUMP_DESTROY;
+        case ShutdownAction::CoredumpRestart: return control::ACTION_COREDUMP_RESTART;
+    }
+    return control::ACTION_DESTROY;
+}
+
+ShutdownAction action_from_proto(control::ShutdownAction a) {
+    switch (a) {
+        case control::ACTION_RESTART: return ShutdownAction::Restart;
+        case control::ACTION_PRESERVE: return ShutdownAction::Preserve;
+        case control::ACTION_RENAME_RESTART: return ShutdownAction::RenameRestart;
+        case control::ACTION_COREDUMP_DESTROY: return ShutdownAction::CoredumpDestroy;
+        case control::ACTION_COREDUMP_RESTART: return ShutdownAction::CoredumpRestart;
+        default: return ShutdownAction::Destroy;
+    }
+}
+
+}  // namespace
+
+control::DomainConfig to_proto(const DomainConfig& c) {
+    control::DomainConfig p;
+    p.set_name(c.name);
+    p.set_type(c.type == GuestType::Hvm ? control::GUEST_TYPE_HVM : control::GUEST_TYPE_PVH);
+    p.set_memory_mib(c.memory_mib);
+    p.set_vcpus(c.vcpus);
+    p.set_kernel(c.kernel);
+    p.set_ramdisk(c.ramdisk);
+    p.set_cmdline(c.cmdline);
+    p.set_xen_cpuid(c.xen_cpuid);
+    p.set_on_poweroff(action_to_proto(c.on_poweroff));
+    p.set_on_reboot(action_to_proto(c.on_reboot));
+    p.set_on_crash(action_to_proto(c.on_crash));
+    return p;
+}
+
+DomainConfig from_proto(const control::DomainConfig& p) {
+    DomainConfig c;
+    c.name = p.name();
+    c.type = p.type() == control::GUEST_TYPE_HVM ? GuestType::Hvm : GuestType::Pvh;
+    c.memory_mib = p.memory_mib();
+    c.vcpus = p.vcpus();
+    c.kernel = p.kernel();
+    c.ramdisk = p.ramdisk();
+    c.cmdline = p.cmdline();
+    c.xen_cpuid = p.xen_cpuid();
+    c.on_poweroff = action_from_proto(p.on_poweroff());
+    c.on_reboot = action_from_proto(p.on_reboot());
+    c.on_crash = action_from_proto(p.on_crash());
+    return c;
+}
+
+control::DomainState to_proto(DomainState s) {
+    switch (s) {
+        case DomainState::Created: return control::DOMAIN_STATE_CREATED;
+        case DomainState::Running: return control::DOMAIN_STATE_RUNNING;
+        case DomainState::Paused: return control::DOMAIN_STATE_PAUSED;
+        case DomainState::Shutdown: return control::DOMAIN_STATE_SHUTDOWN;
+        case DomainState::Dying: return control::DOMAIN_STATE_DYING;
+        case DomainState::Dead: return control::DOMAIN_STATE_DEAD;
+    }
+    return control::DOMAIN_STATE_DEAD;
+}
+
+DomainState from_proto(control::DomainState s) {
+    switch (s) {
+        case control::DOMAIN_STATE_CREATED: return DomainState::Created;
+        case control::DOMAIN_STATE_RUNNING: return DomainState::Running;
+        case control::DOMAIN_STATE_PAUSED: return DomainState::Paused;
+        case control::DOMAIN_STATE_SHUTDOWN: return DomainState::Shutdown;
+        case control::DOMAIN_STATE_DYING: return DomainState::Dying;
+        default: return DomainState::Dead;
+    }
+}
+
+control::ShutdownReason to_proto(ShutdownReason r) {
+    return static_cast<control::ShutdownReason>(static_cast<int>(r));
+}
+
+std::optional<ShutdownReason> from_proto(control::ShutdownReason r) {
+    const int v = static_cast<int>(r);
+    if (v < 0 || v > static_cast<int>(ShutdownReason::SoftReset)) return std::nullopt;
+    return static_cast<ShutdownReason>(v);
+}
+
+std::optional<control::DomainRef> parse_domain_ref(std::string_view arg) {
+    if (arg.empty()) return std::nullopt;
+    control::DomainRef ref;
+    bool digits = true;
+    for (char c : arg) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    if (!digits) {
+        ref.set_name(std::string(arg));
+        return ref;
+    }
+    if (arg.size() > 5) return std::nullopt;
+    const unsigned long v = std::stoul(std::string(arg));
+    if (v >= DOMID_FIRST_RESERVED) return std::nullopt;
+    ref.set_id(static_cast<uint32_t>(v));
+    return ref;
+}
+
+}  // namespace pvhv::dom0

@@ -1,0 +1,27 @@
+// Conversions between hv types (DomainConfig, states, reasons) and control.proto messages.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "control.pb.h"
+#include "hv/domain/domain.h"
+#include "hv/domain/domain_config.h"
+
+namespace pvhv::dom0 {
+
+control::DomainConfig to_proto(const DomainConfig& c);
+// Field-by-field copy; unknown enum values fall back to the safe choice (pvh, destroy).
+// Callers still validate_domain_config() the result.
+DomainConfig from_proto(const control::DomainConfig& p);
+
+control::DomainState to_proto(DomainState s);
+control::ShutdownReason to_proto(ShutdownReason r);
+std::optional<ShutdownReason> from_proto(control::ShutdownReason r);
+DomainState from_proto(control::DomainState s);
+
+// DOMAIN as typed by the user: all digits is a domid (as in xl), anything else a name.
+// nullopt for an empty string or a number beyond the domid range.
+std::optional<control::DomainRef> parse_domain_ref(std::string_view arg);
+
+}  // namespace pvhv::dom0

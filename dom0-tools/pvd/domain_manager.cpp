@@ -1,0 +1,369 @@
+// pvd's domain manager: lifecycle of every domain, run on the io_context thread.
+#include "dom0-tools/pvd/domain_manager.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include <boost/asio/post.hpp>
+#include <xen/xen.h>
+
+#include "dom0-tools/pvd/config_rules.h"
+#include "dom0-tools/pvd/exit_codes.h"
+#include "dom0-tools/pvd/log.h"
+#include "dom0-tools/pvd/sys_error.h"
+
+namespace pvhv::dom0 {
+
+std::string describe_reason(ShutdownReason r) {
+    switch (r) {
+        case ShutdownReason::Poweroff: return "powered off";
+        case ShutdownReason::Reboot: return "rebooted";
+        case ShutdownReason::Suspend: return "suspended";
+        case ShutdownReason::Crash: return "crashed";
+        case ShutdownReason::Watchdog: return "was stopped by its watchdog";
+        case ShutdownReason::SoftReset: return "asked for a soft reset";
+    }
+    return "shut down";
+}
+
+namespace {
+
+std::string label(DomId id, const std::string& name) {
+    return "domain " + name + " (id " + std::to_string(id.value) + ")";
+}
+
+// xl's rename-restart keeps the old domain as "<name>--<time>".
+std::string preserved_name(const std::string& name) {
+    char stamp[32];
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    return name + "--" + stamp;
+}
+
+}  // namespace
+
+DomainManager::DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options)
+    : io_(io), factory_(factory), options_(std::move(options)), factory_description_(factory.description()) {}
+
+DomainManager::~DomainManager() {
+    alive_.reset();
+    on_empty_ = nullptr;  // whoever set it may already be gone
+    destroy_all("pvd is stopping");
+}
+
+Result<DomId> DomainManager::allocate_id() {
+    for (uint32_t tries = 1; tries < DOMID_FIRST_RESERVED; ++tries) {
+        const uint16_t id = next_id_;
+        next_id_ = static_cast<uint16_t>(next_id_ + 1u >= DOMID_FIRST_RESERVED ? 1u : next_id_ + 1u);
+        if (!domains_.contains(id)) return DomId{id};
+    }
+    return fail(XEN_ENOSPC, "no free domain id");
+}
+
+Result<DomId> DomainManager::create(const DomainConfig& config, std::shared_ptr<DomainWatcher> watcher,
+                                    bool console) {
+    if (auto v = validate_domain_config(config); !v) return std::unexpected(v.error());
+    std::vector<Watch> watchers;
+    if (watcher) watchers.push_back(Watch{watcher, console});
+    return build(config, std::move(watchers), {});
+}
+
+Result<DomId> DomainManager::build(const DomainConfig& config, std::vector<Watch> watchers,
+                                   std::deque<std::chrono::steady_clock::time_point> restarts) {
+    for (const auto& [id, e] : domains_)
+        if (e.name == config.name)
+            return fail(XEN_EEXIST, "a domain named " + config.name + " already exists (id " +
+                                        std::to_string(id) + ")");
+    auto id = allocate_id();
+    if (!id) return std::unexpected(id.error());
+
+    if (::mkdir(options_.console_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return fail_sys("cannot create console log directory " + options_.console_dir);
+    auto log = ConsoleLog::open(options_.console_dir + "/" + config.name + ".log");
+    if (!log) return std::unexpected(log.error());
+
+    auto dom = factory_.create(*id, config, *this);
+    if (!dom) return fail(dom.error().xen_errno, "cannot create domain " + config.name + ": " + dom.error().message);
+
+    Entry e;
+    e.id = *id;
+    e.name = config.name;
+    e.config = config;
+    e.domain = std::move(*dom);
+    e.log = std::move(*log);
+    e.watchers = std::move(watchers);
+    e.created = std::chrono::steady_clock::now();
+    e.restarts = std::move(restarts);
+    Entry& entry = domains_.emplace(id->value, std::move(e)).first->second;
+
+    // In the table before start(): callbacks posted from the first instructions find it.
+    if (auto s = entry.domain->start(); !s) {
+        entry.domain->destroy();
+        const std::string msg = "cannot start domain " + config.name + ": " + s.error().message;
+        domains_.erase(id->value);  // no watcher was told anything yet: the caller reports it
+        if (domains_.empty() && on_empty_) on_empty_();
+        return fail(s.error().xen_errno, msg);
+    }
+    log_info("started " + label(*id, config.name) + ", " + guest_type_name(config.type) + ", " +
+             std::to_string(config.memory_mib) + " MiB, " + std::to_string(config.vcpus) + " vCPU(s), kernel " +
+             config.kernel);
+    return *id;
+}
+
+Result<void> DomainManager::destroy(DomId id, const std::string& why) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    ExitInfo info;
+    info.reason = e.shutdown_reason;
+    info.destroyed = true;
+    info.exit_code = kExitDestroyed;
+    info.detail = "destroyed (" + why + ")";
+    log_info("destroying " + label(id, e.name) + ": " + why);
+    finish(id, info);
+    return {};
+}
+
+Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    if (!e.domain->has_pv_control())
+        return fail(XEN_EOPNOTSUPP, "domain " + e.name +
+                                        " has no PV control interface (xenstore arrives with the PV "
+                                        "core); use destroy");
+    if (e.shutdown_handled || e.domain->state() == DomainState::Shutdown)
+        return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
+    return e.domain->request_shutdown(reason);
+}
+
+Result<void> DomainManager::watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    if (e.shutdown_handled) {
+        // Preserved after a shutdown: the watcher learns that at once, after the caller
+        // has sent its own reply.
+        ExitInfo info;
+        info.reason = e.shutdown_reason;
+        info.exit_code = exit_code_for(e.shutdown_reason);
+        info.detail = "domain has already " + describe_reason(*e.shutdown_reason);
+        std::weak_ptr<DomainWatcher> w = watcher;
+        boost::asio::post(io_, [w, id, info] {
+            if (auto s = w.lock()) s->on_exited(id, info);
+        });
+        return {};
+    }
+    e.watchers.push_back(Watch{watcher, console});
+    return {};
+}
+
+void DomainManager::destroy_all(const std::string& why) {
+    while (!domains_.empty()) {
+        const DomId id{domains_.begin()->first};
+        (void)destroy(id, why);
+    }
+}
+
+Result<DomId> DomainManager::find_by_name(const std::string& name) const {
+    for (const auto& [id, e] : domains_)
+        if (e.name == name) return DomId{id};
+    return fail(XEN_ESRCH, "no domain named " + name);
+}
+
+std::string DomainManager::name_of(DomId id) const {
+    auto it = domains_.find(id.value);
+    return it == domains_.end() ? std::string() : it->second.name;
+}
+
+std::vector<DomainSummary> DomainManager::list() const {
+    std::vector<DomainSummary> out;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, e] : domains_) {
+        DomainSummary s;
+        s.id = e.id;
+        s.name = e.name;
+        s.state = e.domain->state();
+        s.shutdown_reason = e.shutdown_reason;
+        s.config = e.config;
+        s.uptime = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.created);
+        s.cpu_time = e.domain->cpu_time();
+        s.transport = e.domain->transport();
+        s.console_log = e.log ? e.log->path() : std::string();
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+Result<CountersSnapshot> DomainManager::counters(DomId id) const {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return it->second.domain->counters();
+}
+
+// --- observer callbacks: any thread, post only -------------------------------------------
+
+void DomainManager::console_output(DomId id, std::string_view bytes) {
+    boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this, id, data = std::string(bytes)] {
+        if (!alive.expired()) on_console(id, data);
+    });
+}
+
+void DomainManager::state_changed(DomId id, DomainState state, std::optional<ShutdownReason> reason) {
+    boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this, id, state, reason] {
+        if (!alive.expired()) on_state(id, state, reason);
+    });
+}
+
+// --- on the loop ---------------------------------------------------------------------------
+
+void DomainManager::on_console(DomId id, const std::string& bytes) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return;  // output from a domain destroyed meanwhile
+    Entry& e = it->second;
+    if (e.log) e.log->append(bytes);
+    // Copy: a watcher may close its session (and so unregister) while being called.
+    const auto watchers = e.watchers;
+    for (const auto& w : watchers)
+        if (auto s = w.watcher.lock(); s && w.console) s->on_console(id, bytes);
+}
+
+void DomainManager::on_state(DomId id, DomainState state, std::optional<ShutdownReason> reason) {
+    auto it = domains_.find(id.value);
+    // Domains pvd destroyed itself are erased before their Dying/Dead callbacks arrive.
+    if (it == domains_.end()) return;
+    Entry& e = it->second;
+    switch (state) {
+        case DomainState::Shutdown: {
+            if (e.shutdown_handled) return;
+            const ShutdownReason r = reason.value_or(ShutdownReason::Crash);
+            apply_shutdown_action(e, r);
+            return;
+        }
+        case DomainState::Dying:
+        case DomainState::Dead: {
+            // Not asked for by pvd: the hv core gave up on the domain.
+            if (e.shutdown_handled) return;  // preserved; destroy() will clean up
+            log_warn(label(id, e.name) + " died without a shutdown reason");
+            ExitInfo info;
+            info.destroyed = true;
+            info.exit_code = kExitDestroyed;
+            info.detail = "the domain died without shutting down";
+            finish(id, info);
+            return;
+        }
+        case DomainState::Created:
+        case DomainState::Running:
+        case DomainState::Paused:
+            return;
+    }
+}
+
+void DomainManager::apply_shutdown_action(Entry& e, ShutdownReason reason) {
+    e.shutdown_handled = true;
+    e.shutdown_reason = reason;
+    const DomId id = e.id;
+    ShutdownAction action = ShutdownAction::Destroy;
+    switch (reason) {
+        case ShutdownReason::Poweroff: action = e.config.on_poweroff; break;
+        case ShutdownReason::Reboot: action = e.config.on_reboot; break;
+        case ShutdownReason::Crash: action = e.config.on_crash; break;
+        // xl stops monitoring a suspended domain and leaves it for save/migrate.
+        case ShutdownReason::Suspend: action = ShutdownAction::Preserve; break;
+        // on_watchdog and on_soft_reset are not supported keys: xl's default, destroy.
+        case ShutdownReason::Watchdog:
+        case ShutdownReason::SoftReset: action = ShutdownAction::Destroy; break;
+    }
+    log_info(label(id, e.name) + " " + describe_reason(reason) + "; action " + action_name(action));
+
+    ExitInfo info;
+    info.reason = reason;
+    info.exit_code = exit_code_for(reason);
+    info.detail = "the guest " + describe_reason(reason);
+
+    switch (action) {
+        case ShutdownAction::Destroy:
+        case ShutdownAction::CoredumpDestroy:
+            finish(id, info);
+            return;
+        case ShutdownAction::Preserve:
+            notify_exited(e, info);
+            return;
+        case ShutdownAction::Restart:
+        case ShutdownAction::CoredumpRestart:
+        case ShutdownAction::RenameRestart: {
+            const auto now = std::chrono::steady_clock::now();
+            while (!e.restarts.empty() && now - e.restarts.front() > options_.restart_window)
+                e.restarts.pop_front();
+            if (static_cast<int>(e.restarts.size()) >= options_.max_restarts) {
+                log_warn(label(id, e.name) + " restarted " + std::to_string(e.restarts.size()) +
+                         " times within " + std::to_string(options_.restart_window.count()) +
+                         " ms; destroying it instead");
+                info.detail += "; restarting too often, destroyed";
+                finish(id, info);
+                return;
+            }
+            e.restarts.push_back(now);
+            restart(id, reason, action == ShutdownAction::RenameRestart);
+            return;
+        }
+    }
+}
+
+void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
+    Entry& old = domains_.at(old_id.value);
+    const DomainConfig config = old.config;
+    std::vector<Watch> watchers = std::move(old.watchers);
+    old.watchers.clear();
+    auto restarts = old.restarts;
+    if (rename) {
+        // The old domain stays, preserved under a new name; its log stays open as it was.
+        std::string n = preserved_name(old.name);
+        for (int i = 1; find_by_name(n); ++i) n = preserved_name(old.name) + "-" + std::to_string(i);
+        log_info(label(old_id, old.name) + " preserved as " + n);
+        old.name = n;
+        old.config.name = n;
+    } else {
+        old.domain->destroy();
+        domains_.erase(old_id.value);
+    }
+    auto fresh = build(config, watchers, std::move(restarts));
+    if (!fresh) {
+        log_error("restart of " + config.name + " failed: " + fresh.error().message);
+        ExitInfo info;
+        info.reason = reason;
+        info.exit_code = exit_code_for(reason);
+        info.detail = "the guest " + describe_reason(reason) + "; restart failed: " + fresh.error().message;
+        for (const auto& w : watchers)
+            if (auto s = w.watcher.lock()) s->on_exited(old_id, info);
+        if (domains_.empty() && on_empty_) on_empty_();
+        return;
+    }
+    for (const auto& w : watchers)
+        if (auto s = w.watcher.lock()) s->on_restarted(old_id, *fresh, reason, config.name);
+}
+
+void DomainManager::notify_exited(Entry& e, const ExitInfo& info) {
+    const auto watchers = std::move(e.watchers);
+    e.watchers.clear();
+    for (const auto& w : watchers)
+        if (auto s = w.watcher.lock()) s->on_exited(e.id, info);
+}
+
+void DomainManager::finish(DomId id, const ExitInfo& info) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end()) return;
+    // Destroy first: by the time a watcher hears "exited", the guest is gone for good.
+    it->second.domain->destroy();
+    auto watchers = std::move(it->second.watchers);
+    domains_.erase(it);
+    for (const auto& w : watchers)
+        if (auto s = w.watcher.lock()) s->on_exited(id, info);
+    if (domains_.empty() && on_empty_) on_empty_();
+}
+
+}  // namespace pvhv::dom0

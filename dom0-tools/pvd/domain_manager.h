@@ -1,0 +1,119 @@
+// pvd's domain manager: domids, unique names, lifecycle actions, console fan-out and logs.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "dom0-tools/pvd/console_log.h"
+#include "dom0-tools/pvd/guest_domain.h"
+
+namespace pvhv::dom0 {
+
+struct ManagerOptions {
+    std::string console_dir;  // <name>.log files go here; created 0700 on demand
+    // A domain whose on_* action restarts it more than max_restarts times within
+    // restart_window is destroyed instead: a guest that crashes at boot must not spin.
+    int max_restarts = 5;
+    std::chrono::milliseconds restart_window{10'000};
+};
+
+struct DomainSummary {
+    DomId id;
+    std::string name;
+    DomainState state = DomainState::Created;
+    std::optional<ShutdownReason> shutdown_reason;
+    DomainConfig config;
+    std::chrono::milliseconds uptime{0};
+    std::optional<std::chrono::nanoseconds> cpu_time;
+    std::string transport;
+    std::string console_log;
+};
+
+// Threading: every member function runs on the io_context thread, and so does all state
+// below, which therefore needs no lock. The DomainObserver callbacks are the exception:
+// they arrive on vCPU threads and only post() a copy of their arguments onto the loop.
+class DomainManager final : public DomainObserver {
+public:
+    DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options);
+    ~DomainManager() override;  // destroys every domain (joins their vCPU threads)
+    DomainManager(const DomainManager&) = delete;
+    DomainManager& operator=(const DomainManager&) = delete;
+
+    // Builds and starts a domain. `watcher` (may be null) is registered before the
+    // domain starts, so with `console` it sees all console output.
+    Result<DomId> create(const DomainConfig& config, std::shared_ptr<DomainWatcher> watcher,
+                         bool console = true);
+    Result<void> destroy(DomId id, const std::string& why);
+    // Asks the guest to shut down; fails clearly when it has no PV control interface.
+    Result<void> shutdown(DomId id, ShutdownReason reason);
+    // Follows a domain. For one that already stopped (preserved), on_exited is posted.
+    Result<void> watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console);
+    void destroy_all(const std::string& why);
+
+    Result<DomId> find_by_name(const std::string& name) const;
+    bool exists(DomId id) const { return domains_.contains(id.value); }
+    std::string name_of(DomId id) const;
+    std::vector<DomainSummary> list() const;
+    Result<CountersSnapshot> counters(DomId id) const;
+    size_t size() const { return domains_.size(); }
+    const std::string& factory_description() const { return factory_description_; }
+
+    // Called (on the loop) whenever the last domain goes away.
+    void set_on_empty(std::function<void()> f) { on_empty_ = std::move(f); }
+
+    // DomainObserver: any thread.
+    void console_output(DomId id, std::string_view bytes) override;
+    void state_changed(DomId id, DomainState state, std::optional<ShutdownReason> reason) override;
+
+private:
+    struct Watch {
+        std::weak_ptr<DomainWatcher> watcher;
+        bool console = false;
+    };
+    struct Entry {
+        DomId id;
+        std::string name;
+        DomainConfig config;
+        std::unique_ptr<GuestDomain> domain;
+        std::optional<ConsoleLog> log;
+        std::vector<Watch> watchers;
+        std::chrono::steady_clock::time_point created;
+        std::deque<std::chrono::steady_clock::time_point> restarts;  // within the window
+        std::optional<ShutdownReason> shutdown_reason;
+        bool shutdown_handled = false;  // the on_* action ran (preserved domains stay)
+    };
+
+    Result<DomId> allocate_id();
+    Result<DomId> build(const DomainConfig& config, std::vector<Watch> watchers,
+                        std::deque<std::chrono::steady_clock::time_point> restarts);
+    void on_console(DomId id, const std::string& bytes);
+    void on_state(DomId id, DomainState state, std::optional<ShutdownReason> reason);
+    void apply_shutdown_action(Entry& e, ShutdownReason reason);
+    void restart(DomId id, ShutdownReason reason, bool rename);
+    // Notifies watchers, destroys the domain and forgets it.
+    void finish(DomId id, const ExitInfo& info);
+    void notify_exited(Entry& e, const ExitInfo& info);
+
+    boost::asio::io_context& io_;
+    DomainFactory& factory_;
+    ManagerOptions options_;
+    std::string factory_description_;
+    std::map<uint16_t, Entry> domains_;  // by domid; loop thread only
+    uint16_t next_id_ = 1;               // Xen-like rover: ids are not reused at once
+    std::function<void()> on_empty_;
+    // Posted observer callbacks hold a weak_ptr to this and do nothing once it is gone.
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+// "powered off", "rebooted", ... for messages.
+std::string describe_reason(ShutdownReason r);
+
+}  // namespace pvhv::dom0

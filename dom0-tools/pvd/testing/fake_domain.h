@@ -1,0 +1,120 @@
+// A scriptable GuestDomain/DomainFactory for unit tests of the manager and control server.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dom0-tools/pvd/guest_domain.h"
+
+namespace pvhv::dom0::testing {
+
+// What a test sees of one fake domain. The test thread and the loop thread both touch it;
+// `mu` guards every field.
+struct FakeDomainState {
+    std::mutex mu;
+    DomId id;
+    DomainConfig config;
+    DomainObserver* observer = nullptr;
+    DomainState state = DomainState::Created;
+    bool started = false;
+    bool destroyed = false;
+    bool pv_control = false;
+    std::vector<ShutdownReason> shutdown_requests;
+    CountersSnapshot counters;
+
+    // Act like the guest from a "vCPU thread": the observer must only post.
+    void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
+    void guest_shutdown(ShutdownReason r) {
+        {
+            std::lock_guard lock(mu);
+            state = DomainState::Shutdown;
+        }
+        observer->state_changed(id, DomainState::Shutdown, r);
+    }
+};
+
+class FakeDomain final : public GuestDomain {
+public:
+    explicit FakeDomain(std::shared_ptr<FakeDomainState> s, bool fail_start) : s_(std::move(s)), fail_start_(fail_start) {}
+    ~FakeDomain() override { destroy(); }
+
+    Result<void> start() override {
+        if (fail_start_) return fail(XEN_EINVAL, "fake start failure");
+        {
+            std::lock_guard lock(s_->mu);
+            s_->started = true;
+            s_->state = DomainState::Running;
+        }
+        s_->observer->state_changed(s_->id, DomainState::Running, std::nullopt);
+        return {};
+    }
+    void destroy() override {
+        {
+            std::lock_guard lock(s_->mu);
+            if (s_->destroyed) return;
+            s_->destroyed = true;
+            s_->state = DomainState::Dead;
+        }
+        // The real Domain reports Dying/Dead from the destroying thread, too.
+        s_->observer->state_changed(s_->id, DomainState::Dying, std::nullopt);
+        s_->observer->state_changed(s_->id, DomainState::Dead, std::nullopt);
+    }
+    DomainState state() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->state;
+    }
+    CountersSnapshot counters() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->counters;
+    }
+    std::string transport() const override { return "pio"; }
+    std::optional<std::chrono::nanoseconds> cpu_time() const override { return std::nullopt; }
+    bool has_pv_control() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->pv_control;
+    }
+    Result<void> request_shutdown(ShutdownReason r) override {
+        std::lock_guard lock(s_->mu);
+        s_->shutdown_requests.push_back(r);
+        return {};
+    }
+
+private:
+    std::shared_ptr<FakeDomainState> s_;
+    bool fail_start_;
+};
+
+// Records every domain it builds; failures can be scripted. Used on the loop thread only,
+// but tests read `built` from their own thread after joining: `mu` guards it.
+class FakeFactory final : public DomainFactory {
+public:
+    Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
+                                               DomainObserver& observer) override {
+        std::lock_guard lock(mu);
+        if (fail_create) return fail(XEN_ENOMEM, "fake create failure");
+        auto s = std::make_shared<FakeDomainState>();
+        s->id = id;
+        s->config = config;
+        s->observer = &observer;
+        s->pv_control = pv_control;
+        built.push_back(s);
+        return std::unique_ptr<GuestDomain>(std::make_unique<FakeDomain>(s, fail_start));
+    }
+    std::string description() const override { return "fake"; }
+
+    std::shared_ptr<FakeDomainState> last() {
+        std::lock_guard lock(mu);
+        return built.empty() ? nullptr : built.back();
+    }
+
+    std::mutex mu;
+    std::vector<std::shared_ptr<FakeDomainState>> built;
+    bool fail_create = false;
+    bool fail_start = false;
+    bool pv_control = false;
+};
+
+}  // namespace pvhv::dom0::testing

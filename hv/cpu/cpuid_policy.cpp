@@ -1,0 +1,62 @@
+// CPUID policy: per-vCPU APIC ids, the hypervisor-present bit, Xen's leaves.
+#include "hv/cpu/cpuid_policy.h"
+
+#include "hv/xen_public.h"
+
+namespace pvhv {
+
+namespace {
+
+kvm_cpuid_entry2 leaf(uint32_t function, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx,
+                      uint32_t index = 0, uint32_t flags = 0) {
+    kvm_cpuid_entry2 e{};
+    e.function = function;
+    e.index = index;
+    e.flags = flags;
+    e.eax = eax;
+    e.ebx = ebx;
+    e.ecx = ecx;
+    e.edx = edx;
+    return e;
+}
+
+}  // namespace
+
+std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
+                                         const CpuidPolicyInput& in) {
+    std::vector<kvm_cpuid_entry2> out;
+    for (kvm_cpuid_entry2 e : supported) {
+        if (e.function >= 0x40000000 && e.function <= 0x4fffffff) continue;
+        switch (e.function) {
+            case 1:
+                e.ebx = (e.ebx & 0x00ffffff) | (in.vcpu_id << 24);  // initial APIC id
+                e.ecx |= 1u << 31;                                   // running under a hypervisor
+                break;
+            case 0xb:
+            case 0x1f:
+                e.edx = in.vcpu_id;  // x2APIC id
+                break;
+            default: break;
+        }
+        out.push_back(e);
+    }
+    if (!in.xen_leaves) return out;
+
+    const uint32_t b = kXenCpuidBase;
+    out.push_back(leaf(b, b + 4, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX,
+                       XEN_CPUID_SIGNATURE_EDX));
+    out.push_back(leaf(b + 1, in.xen_version, 0, 0, 0));
+    out.push_back(leaf(b + 2, /*hypercall pages*/ 1, kXenHypercallMsr, 0, 0));
+    // Time leaf: TSC is never emulated (mode 2); sub-leaves 1 and 2 stay zero for now.
+    constexpr uint32_t kSignificantIndex = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+    out.push_back(leaf(b + 3, 0, /*tsc_mode*/ 2, in.tsc_khz, 0, 0, kSignificantIndex));
+    out.push_back(leaf(b + 3, 0, 0, 0, 0, 1, kSignificantIndex));
+    out.push_back(leaf(b + 3, in.tsc_khz, 0, 0, 0, 2, kSignificantIndex));
+    // HVM leaf: vCPU id and domid present; per-vCPU upcall vectors (HVMOP_set_evtchn_upcall_vector).
+    const uint32_t hvm_flags =
+        XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR;
+    out.push_back(leaf(b + 4, hvm_flags, in.vcpu_id, in.domid, 0, 0, kSignificantIndex));
+    return out;
+}
+
+}  // namespace pvhv

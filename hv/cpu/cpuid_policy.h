@@ -1,0 +1,29 @@
+// The CPUID a vCPU sees: KVM's supported set, with APIC ids, the hypervisor bit and Xen's leaves.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace pvhv {
+
+inline constexpr uint32_t kXenCpuidBase = 0x40000000;
+// Xen's hypercall-page MSR (leaf base+2 EBX). Guests write gpa|page_index to it.
+inline constexpr uint32_t kXenHypercallMsr = 0x40000000;
+
+struct CpuidPolicyInput {
+    uint32_t vcpu_id = 0;
+    uint32_t nr_vcpus = 1;
+    uint16_t domid = 0;
+    bool xen_leaves = true;      // advertise 0x40000000.. "XenVMMXenVMM"
+    uint32_t tsc_khz = 0;        // guest TSC frequency for the Xen time leaf, 0 if unknown
+    uint32_t xen_version = 0;    // major << 16 | minor
+};
+
+// Builds the per-vCPU CPUID table from KVM's supported entries. Any hypervisor leaves KVM
+// offers itself (0x40000000-0x4fffffff) are dropped: pvhv decides what the guest sees there.
+std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
+                                         const CpuidPolicyInput& in);
+
+}  // namespace pvhv

@@ -1,0 +1,98 @@
+// The vCPU run loop and the signal-based kick that interrupts KVM_RUN.
+#include "hv/cpu/vcpu_thread.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "hv/log.h"
+
+namespace pvhv {
+
+namespace {
+
+constexpr int kKickSignal = SIGUSR1;
+
+void install_kick_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction sa {};
+        sa.sa_handler = [](int) {};  // only there to interrupt KVM_RUN (no SA_RESTART)
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(kKickSignal, &sa, nullptr);
+    });
+}
+
+}  // namespace
+
+VcpuThread::VcpuThread(kvm::Vcpu vcpu, ExitHandler& handler, DomainCounters& counters)
+    : vcpu_(std::move(vcpu)), handler_(handler), counters_(counters) {
+    install_kick_handler();
+    vcpu_.run_page().kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+}
+
+VcpuThread::~VcpuThread() {
+    request_stop();
+    join();
+}
+
+void VcpuThread::start() {
+    thread_ = std::thread([this] { loop(); });
+    const std::string name = "vcpu" + std::to_string(vcpu_.id().value);
+    ::pthread_setname_np(thread_.native_handle(), name.c_str());
+}
+
+void VcpuThread::request_stop() {
+    stop_.store(true);
+    {
+        std::lock_guard lock(mu_);
+        cv_.notify_all();
+    }
+    kick();
+}
+
+void VcpuThread::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void VcpuThread::set_paused(bool paused) {
+    {
+        std::lock_guard lock(mu_);
+        paused_ = paused;
+        cv_.notify_all();
+    }
+    if (paused) kick();
+}
+
+void VcpuThread::kick() {
+    // immediate_exit covers the window between the loop's flag check and KVM_RUN; the
+    // signal interrupts a KVM_RUN already in progress (e.g. a halted vCPU).
+    std::atomic_ref<uint8_t>(vcpu_.run_page().immediate_exit).store(1);
+    if (thread_.joinable()) ::pthread_kill(thread_.native_handle(), kKickSignal);
+}
+
+void VcpuThread::loop() {
+    kvm_run& run = vcpu_.run_page();
+    for (;;) {
+        std::atomic_ref<uint8_t>(run.immediate_exit).store(0);
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [this] { return !paused_ || stop_.load(); });
+        }
+        if (stop_.load()) return;
+
+        auto ran = vcpu_.run();
+        if (!ran) {
+            handler_.run_failed(vcpu_.id(), ran.error());
+            return;
+        }
+        if (!*ran) continue;  // interrupted by a kick: re-check the flags
+
+        counters_.count_exit(run.exit_reason);
+        VcpuContext ctx{vcpu_.id(), run.s.regs.regs, run.s.regs.sregs};
+        VcpuExit exit = decode_exit(run);
+        handler_.handle(ctx, exit);
+        run.kvm_dirty_regs = ctx.regs_dirty ? KVM_SYNC_X86_REGS : 0;
+    }
+}
+
+}  // namespace pvhv

@@ -1,0 +1,60 @@
+// One thread per vCPU: the KVM_RUN loop, handing each decoded exit to an ExitHandler.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "hv/cpu/vcpu_exit.h"
+#include "hv/domain/domain_counters.h"
+#include "hv/kvm/vcpu.h"
+
+namespace pvhv {
+
+// The exited vCPU's registers as the handler sees them (KVM's sync-regs area: no ioctl to
+// read them). A handler that changes `regs` sets `regs_dirty` so they are written back.
+struct VcpuContext {
+    VcpuId id;
+    kvm_regs& regs;
+    const kvm_sregs& sregs;
+    bool regs_dirty = false;
+};
+
+class ExitHandler {
+public:
+    virtual ~ExitHandler() = default;
+    virtual void handle(VcpuContext& ctx, VcpuExit& exit) = 0;
+    // The run loop failed (KVM_RUN error); the thread stops after this call.
+    virtual void run_failed(VcpuId id, const Error& e) = 0;
+};
+
+class VcpuThread {
+public:
+    VcpuThread(kvm::Vcpu vcpu, ExitHandler& handler, DomainCounters& counters);
+    ~VcpuThread();  // stops and joins
+
+    void start();
+    void request_stop();             // thread-safe; returns at once
+    void join();
+    void set_paused(bool paused);    // thread-safe; returns at once
+    kvm::Vcpu& vcpu() { return vcpu_; }  // only from this vCPU's thread or before start()
+
+private:
+    void loop();
+    void kick();  // makes a KVM_RUN in progress (or about to start) return
+
+    kvm::Vcpu vcpu_;
+    ExitHandler& handler_;
+    DomainCounters& counters_;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    std::mutex mu_;                  // guards paused_ (with cv_)
+    std::condition_variable cv_;
+    bool paused_ = false;
+};
+
+}  // namespace pvhv

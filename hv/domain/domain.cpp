@@ -1,0 +1,49 @@
+// Domain: the public face of DomainImpl, plus names of states and reasons.
+#include "hv/domain/domain.h"
+
+#include "hv/domain/domain_impl.h"
+
+namespace pvhv {
+
+const char* to_string(DomainState s) {
+    switch (s) {
+        case DomainState::Created: return "created";
+        case DomainState::Running: return "running";
+        case DomainState::Paused: return "paused";
+        case DomainState::Shutdown: return "shutdown";
+        case DomainState::Dying: return "dying";
+        case DomainState::Dead: return "dead";
+    }
+    return "?";
+}
+
+const char* to_string(ShutdownReason r) {
+    switch (r) {
+        case ShutdownReason::Poweroff: return "poweroff";
+        case ShutdownReason::Reboot: return "reboot";
+        case ShutdownReason::Suspend: return "suspend";
+        case ShutdownReason::Crash: return "crash";
+        case ShutdownReason::Watchdog: return "watchdog";
+        case ShutdownReason::SoftReset: return "soft_reset";
+    }
+    return "?";
+}
+
+Domain::Domain(std::unique_ptr<DomainImpl> impl) : impl_(std::move(impl)) {}
+Domain::~Domain() = default;
+
+Result<void> Domain::start() { return impl_->start(); }
+Result<void> Domain::pause() { return impl_->set_paused(true); }
+Result<void> Domain::unpause() { return impl_->set_paused(false); }
+void Domain::destroy() { impl_->destroy(); }
+DomId Domain::id() const { return impl_->id(); }
+const DomainConfig& Domain::config() const { return impl_->config(); }
+DomainState Domain::state() const { return impl_->state(); }
+std::optional<ShutdownReason> Domain::shutdown_reason() const { return impl_->shutdown_reason(); }
+CountersSnapshot Domain::counters() const { return impl_->counters().snapshot(); }
+std::string Domain::transport() const { return "pio"; }
+bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
+    return impl_->wait_stopped(timeout);
+}
+
+}  // namespace pvhv

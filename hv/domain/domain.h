@@ -1,0 +1,72 @@
+// A guest domain: owns its KVM VM, memory, vCPU threads, hypercall state and devices.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "hv/domain/domain_config.h"
+#include "hv/domain/domain_counters.h"
+#include "hv/domain/shutdown_reason.h"
+#include "hv/error.h"
+#include "hv/types.h"
+
+namespace pvhv {
+
+// Lifecycle: Created -> Running <-> Paused -> Shutdown (guest asked, reason known)
+//            any -> Dying (destroy requested) -> Dead (all vCPU threads joined).
+enum class DomainState { Created, Running, Paused, Shutdown, Dying, Dead };
+const char* to_string(DomainState s);
+
+
+
+// How the outside world hears from a domain. Called from vCPU threads: implementations
+// must be thread-safe and quick (pvd posts them onto its Asio loop).
+struct DomainObserver {
+    virtual ~DomainObserver() = default;
+    virtual void console_output(DomId, std::string_view bytes) = 0;
+    virtual void state_changed(DomId, DomainState, std::optional<ShutdownReason>) = 0;
+};
+
+class DomainImpl;
+
+class Domain {
+public:
+    // Builds the VM, loads the kernel, wires devices. Nothing runs until start().
+    static Result<std::unique_ptr<Domain>> create(DomId id, const DomainConfig& config,
+                                                  DomainObserver* observer);
+    ~Domain();  // destroys (stops and joins vCPU threads) if still alive
+
+    Result<void> start();
+    Result<void> pause();
+    Result<void> unpause();
+    void destroy();  // idempotent; returns once every vCPU thread has stopped
+
+    DomId id() const;
+    const DomainConfig& config() const;
+    DomainState state() const;
+    std::optional<ShutdownReason> shutdown_reason() const;
+    CountersSnapshot counters() const;
+    std::string transport() const;  // "pio" or "kvm-xen" (DESIGN §1)
+
+    // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
+    bool wait_stopped(std::chrono::milliseconds timeout) const;
+
+    DomainImpl& impl() { return *impl_; }
+
+private:
+    explicit Domain(std::unique_ptr<DomainImpl> impl);
+    std::unique_ptr<DomainImpl> impl_;
+};
+
+}  // namespace pvhv

@@ -1,0 +1,150 @@
+// Domain lifecycle and the services hypercalls ask of their domain.
+#include "hv/domain/domain_impl.h"
+
+#include "hv/log.h"
+
+namespace pvhv {
+
+namespace {
+constexpr uint16_t kCom1Port = 0x3f8;
+constexpr uint32_t kCom1Irq = 4;
+constexpr uint16_t kDebugPort = 0xe9;
+}  // namespace
+
+DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
+                       kvm::Vm vm, GuestLayout layout, GuestMemory mem)
+    : id_(id),
+      config_(std::move(config)),
+      observer_(observer),
+      sys_(std::move(sys)),
+      vm_(std::move(vm)),
+      layout_(layout),
+      mem_(std::move(mem)),
+      router_(mem_, *this, pio_, mmio_, counters_,
+              [this](VcpuId v, const std::string& why) { fatal(v, why); }) {}
+
+DomainImpl::~DomainImpl() { destroy(); }
+
+Result<void> DomainImpl::add_serial_port() {
+    uart_ = std::make_unique<Uart8250>(
+        [this](std::string_view bytes) { console_write(bytes); },
+        [this](bool level) { (void)vm_.set_irq_line(kCom1Irq, level); });
+    return pio_.add(kCom1Port, 8, uart_.get(), "uart0");
+}
+
+Result<void> DomainImpl::add_debug_port() {
+    debug_port_ = std::make_unique<DebugPort>([this](std::string_view bytes) { console_write(bytes); });
+    return pio_.add(kDebugPort, 1, debug_port_.get(), "debug-port");
+}
+
+void DomainImpl::add_vcpu(kvm::Vcpu vcpu) {
+    vcpus_.push_back(std::make_unique<VcpuThread>(std::move(vcpu), router_, counters_));
+}
+
+Result<void> DomainImpl::start() {
+    {
+        std::lock_guard lock(mu_);
+        if (state_ != DomainState::Created) return fail(XEN_EINVAL, "domain already started");
+    }
+    for (auto& v : vcpus_) v->start();
+    transition(DomainState::Running, std::nullopt);
+    return {};
+}
+
+Result<void> DomainImpl::set_paused(bool paused) {
+    {
+        std::lock_guard lock(mu_);
+        const DomainState want = paused ? DomainState::Running : DomainState::Paused;
+        if (state_ != want) return fail(XEN_EINVAL, std::string("domain is ") + to_string(state_));
+    }
+    for (auto& v : vcpus_) v->set_paused(paused);
+    transition(paused ? DomainState::Paused : DomainState::Running, std::nullopt);
+    return {};
+}
+
+void DomainImpl::destroy() {
+    std::lock_guard serial(destroy_mu_);
+    {
+        std::lock_guard lock(mu_);
+        if (state_ == DomainState::Dead) return;
+    }
+    transition(DomainState::Dying, std::nullopt);
+    for (auto& v : vcpus_) v->request_stop();
+    for (auto& v : vcpus_) v->join();
+    transition(DomainState::Dead, std::nullopt);
+}
+
+DomainState DomainImpl::state() const {
+    std::lock_guard lock(mu_);
+    return state_;
+}
+
+std::optional<ShutdownReason> DomainImpl::shutdown_reason() const {
+    std::lock_guard lock(mu_);
+    return reason_;
+}
+
+bool DomainImpl::wait_stopped(std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] {
+        return state_ == DomainState::Shutdown || state_ == DomainState::Dying ||
+               state_ == DomainState::Dead;
+    });
+}
+
+void DomainImpl::console_write(std::string_view bytes) {
+    if (observer_) observer_->console_output(id_, bytes);
+}
+
+void DomainImpl::shutdown(ShutdownReason reason) {
+    for (auto& v : vcpus_) v->request_stop();  // the vCPU threads end; destroy() joins them
+    transition(DomainState::Shutdown, reason);
+}
+
+void DomainImpl::set_shutdown_code(ShutdownReason reason) {
+    std::lock_guard lock(mu_);
+    shutdown_code_ = reason;
+}
+
+void DomainImpl::block(VcpuId vcpu) {
+    // Halting in KVM sleeps until the in-kernel LAPIC has an interrupt for this vCPU.
+    if (vcpu.value < vcpus_.size()) (void)vcpus_[vcpu.value]->vcpu().set_mp_state(KVM_MP_STATE_HALTED);
+}
+
+void DomainImpl::fatal(VcpuId vcpu, const std::string& why) {
+    (void)vcpu;
+    log_line(LogLevel::Error, "dom" + std::to_string(id_.value) + " (" + config_.name + "): " + why);
+    console_write("\r\npvhv: domain crashed: " + why + "\r\n");
+    std::optional<ShutdownReason> code;
+    {
+        std::lock_guard lock(mu_);
+        code = shutdown_code_;
+    }
+    // As in Xen, a code the guest set with SCHEDOP_shutdown_code replaces "crash".
+    shutdown(code.value_or(ShutdownReason::Crash));
+}
+
+void DomainImpl::transition(DomainState next, std::optional<ShutdownReason> reason) {
+    {
+        std::lock_guard lock(mu_);
+        // Lifecycle order; a later state is never undone (a second shutdown changes nothing).
+        auto rank = [](DomainState s) {
+            switch (s) {
+                case DomainState::Created: return 0;
+                case DomainState::Running:
+                case DomainState::Paused: return 1;
+                case DomainState::Shutdown: return 2;
+                case DomainState::Dying: return 3;
+                case DomainState::Dead: return 4;
+            }
+            return 4;
+        };
+        if (rank(next) < rank(state_) || (next == state_ && rank(next) >= 2)) return;
+        state_ = next;
+        if (reason) reason_ = reason;
+        cv_.notify_all();
+    }
+    if (observer_) observer_->state_changed(id_, next, reason ? reason : shutdown_reason());
+}
+
+}  // namespace pvhv

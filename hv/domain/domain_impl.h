@@ -1,0 +1,89 @@
+// The state behind a Domain: KVM objects, memory, devices, vCPU threads, lifecycle.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "hv/boot/guest_layout.h"
+#include "hv/cpu/vcpu_thread.h"
+#include "hv/devices/bus.h"
+#include "hv/devices/debug_port.h"
+#include "hv/devices/uart_8250.h"
+#include "hv/domain/domain.h"
+#include "hv/domain/exit_router.h"
+#include "hv/hypercall/hvm_params.h"
+#include "hv/kvm/system.h"
+#include "hv/kvm/vm.h"
+#include "hv/mem/guest_memory.h"
+
+namespace pvhv {
+
+class DomainImpl : public HypercallDomain {
+public:
+    DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
+               kvm::Vm vm, GuestLayout layout, GuestMemory mem);
+    ~DomainImpl() override;
+
+    // Wiring, in this order, by domain_builder.cpp.
+    void set_memory_map(std::vector<hvm_memmap_table_entry> map) { memmap_ = std::move(map); }
+    Result<void> add_serial_port();
+    Result<void> add_debug_port();
+    void add_vcpu(kvm::Vcpu vcpu);
+
+    Result<void> start();
+    Result<void> set_paused(bool paused);
+    void destroy();  // from a non-vCPU thread only: it joins the vCPU threads
+
+    DomainState state() const;
+    std::optional<ShutdownReason> shutdown_reason() const;
+    bool wait_stopped(std::chrono::milliseconds timeout) const;
+    const DomainConfig& config() const { return config_; }
+    DomainCounters& counters() { return counters_; }
+    kvm::Vm& vm() { return vm_; }
+    const kvm::System& kvm_system() const { return sys_; }
+    const GuestMemory& memory() const { return mem_; }
+
+    // HypercallDomain
+    DomId id() const override { return id_; }
+    void console_write(std::string_view bytes) override;
+    void shutdown(ShutdownReason reason) override;
+    void set_shutdown_code(ShutdownReason reason) override;
+    void block(VcpuId vcpu) override;
+    std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap_; }
+    uint64_t ram_pages() const override { return layout_.memory / kPageSize; }
+    HvmParams& hvm_params() override { return params_; }
+
+private:
+    void fatal(VcpuId vcpu, const std::string& why);
+    // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
+    void transition(DomainState next, std::optional<ShutdownReason> reason);
+
+    const DomId id_;
+    const DomainConfig config_;
+    DomainObserver* const observer_;
+    kvm::System sys_;
+    kvm::Vm vm_;
+    const GuestLayout layout_;
+    GuestMemory mem_;
+    std::vector<hvm_memmap_table_entry> memmap_;  // fixed once built
+    HvmParams params_;
+    DomainCounters counters_;
+    Bus pio_{"pio"};
+    Bus mmio_{"mmio"};
+    std::unique_ptr<Uart8250> uart_;
+    std::unique_ptr<DebugPort> debug_port_;
+    ExitRouter router_;
+    std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
+
+    mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
+    mutable std::condition_variable cv_;
+    DomainState state_ = DomainState::Created;
+    std::optional<ShutdownReason> reason_;
+    std::optional<ShutdownReason> shutdown_code_;
+    std::mutex destroy_mu_;  // serialises destroy() callers
+};
+
+}  // namespace pvhv

@@ -1,0 +1,100 @@
+// Exit routing: what each kind of vCPU exit means for a pvhv domain.
+#include "hv/domain/exit_router.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <type_traits>
+
+#include "hv/cpu/cpuid_policy.h"
+#include "hv/hypercall/dispatcher.h"
+#include "hv/hypercall/hypercall_page.h"
+#include "pvhv/hypercall_transport.h"
+
+namespace pvhv {
+
+namespace {
+std::string hex(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+}  // namespace
+
+void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
+    const std::string vcpu = "vcpu" + std::to_string(ctx.id.value);
+    std::visit(Overloaded{
+                   [&](IoExit& io) { this->io(ctx, io); },
+                   [&](MmioExit& m) {
+                       const bool claimed = m.write ? mmio_.write(m.addr, m.data) : mmio_.read(m.addr, m.data);
+                       if (!claimed && !m.write) std::fill(m.data.begin(), m.data.end(), 0xff);
+                   },
+                   [&](MsrExit& m) { msr(ctx, m); },
+                   [&](HltExit&) {},  // the in-kernel LAPIC handles HLT; nothing to do
+                   [&](InterruptedExit&) {},
+                   [&](ShutdownExit&) { fatal_(ctx.id, vcpu + ": triple fault"); },
+                   [&](SystemEventExit& e) {
+                       if (e.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                           domain_.shutdown(ShutdownReason::Poweroff);
+                       else if (e.type == KVM_SYSTEM_EVENT_RESET)
+                           domain_.shutdown(ShutdownReason::Reboot);
+                       else
+                           fatal_(ctx.id, vcpu + ": system event " + std::to_string(e.type));
+                   },
+                   [&](FailEntryExit& e) {
+                       fatal_(ctx.id, vcpu + ": VM entry failed, reason " + std::to_string(e.reason));
+                   },
+                   [&](InternalErrorExit& e) {
+                       fatal_(ctx.id, vcpu + ": KVM internal error, suberror " +
+                                          std::to_string(e.suberror) + " at rip " + hex(ctx.regs.rip));
+                   },
+                   [&](UnhandledExit& e) {
+                       fatal_(ctx.id, vcpu + ": unhandled exit " + std::to_string(e.reason));
+                   },
+               },
+               exit);
+}
+
+void ExitRouter::run_failed(VcpuId id, const Error& e) {
+    fatal_(id, "vcpu" + std::to_string(id.value) + ": " + e.message);
+}
+
+void ExitRouter::io(VcpuContext& ctx, IoExit& io) {
+    if (io.port == PVHV_HYPERCALL_PORT && io.out && io.data.size() == 4) {
+        hypercall(ctx);
+        return;
+    }
+    const bool claimed = io.out ? pio_.write(io.port, io.data) : pio_.read(io.port, io.data);
+    // Unclaimed ports behave like an empty ISA bus: reads float high, writes vanish.
+    if (!claimed && !io.out) std::fill(io.data.begin(), io.data.end(), 0xff);
+}
+
+void ExitRouter::hypercall(VcpuContext& ctx) {
+    const kvm_regs& r = ctx.regs;
+    const HypercallArgs args{static_cast<uint32_t>(r.rax), {r.rdi, r.rsi, r.rdx, r.r10, r.r8}};
+    const PagingMode mode{ctx.sregs.cr0, ctx.sregs.cr3, ctx.sregs.cr4, ctx.sregs.efer};
+    const GuestLinearAccess guest(mem_, mode);
+    HypercallContext hctx{guest, domain_, ctx.id};
+    ctx.regs.rax = static_cast<uint64_t>(dispatch_hypercall(hctx, args, counters_));
+    ctx.regs_dirty = true;
+}
+
+void ExitRouter::msr(VcpuContext& ctx, MsrExit& m) {
+    if (m.index == kXenHypercallMsr && m.write) {
+        auto r = write_hypercall_page(mem_, *m.data);
+        *m.error = r ? 0 : 1;  // #GP on a bad page, as Xen does
+        if (!r)
+            log_guest(log_limit_, LogLevel::Warn,
+                      "dom" + std::to_string(domain_.id().value) + " vcpu" +
+                          std::to_string(ctx.id.value) + ": hypercall MSR: " + r.error().message);
+        return;
+    }
+    // MSRs nobody emulates raise #GP, as KVM would have done without the user-space exit.
+    *m.error = 1;
+}
+
+}  // namespace pvhv

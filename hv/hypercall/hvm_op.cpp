@@ -1,0 +1,28 @@
+// __HYPERVISOR_hvm_op: HVM parameters (get/set) for the calling domain.
+#include "hv/xen_public.h"
+
+#include "hv/hypercall/handlers.h"
+#include "hv/hypercall/hvm_params.h"
+
+namespace pvhv {
+
+int64_t do_hvm_op(HypercallContext& ctx, const HypercallArgs& a) {
+    const uint64_t op = a.arg[0];
+    if (op != HVMOP_set_param && op != HVMOP_get_param) return err(XEN_ENOSYS);
+
+    auto p = ctx.guest.read<xen_hvm_param_t>(a.arg[1]);
+    if (!p) return err(XEN_EFAULT);
+    // A domU may only name itself; Xen answers a foreign domid with -EPERM (XSM).
+    if (p->domid != DOMID_SELF && p->domid != ctx.domain.id().value) return err(XEN_EPERM);
+
+    if (op == HVMOP_set_param) {
+        auto r = ctx.domain.hvm_params().set_by_guest(p->index, p->value);
+        return r ? 0 : err(r.error().xen_errno);
+    }
+    auto v = ctx.domain.hvm_params().get(p->index);
+    if (!v) return err(v.error().xen_errno);
+    p->value = *v;
+    return ctx.guest.write(a.arg[1], *p) ? 0 : err(XEN_EFAULT);
+}
+
+}  // namespace pvhv

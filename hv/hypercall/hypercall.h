@@ -1,0 +1,50 @@
+// The hypercall interface seen by handlers: arguments, the calling domain's services, results.
+#include "hv/xen_public.h"
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+
+#include "hv/domain/shutdown_reason.h"
+#include "hv/mem/guest_linear.h"
+#include "hv/types.h"
+
+namespace pvhv {
+
+class HvmParams;
+
+// Xen's 64-bit convention: number in rax, arguments in rdi, rsi, rdx, r10, r8.
+struct HypercallArgs {
+    uint64_t nr = 0;
+    std::array<uint64_t, 5> arg{};
+};
+
+// What a hypercall may ask of the domain it runs in. Implemented by the domain (and by
+// fakes in unit tests); called on the issuing vCPU's thread.
+class HypercallDomain {
+public:
+    virtual ~HypercallDomain() = default;
+    virtual DomId id() const = 0;
+    virtual void console_write(std::string_view bytes) = 0;
+    virtual void shutdown(ShutdownReason reason) = 0;           // SCHEDOP_shutdown
+    virtual void set_shutdown_code(ShutdownReason reason) = 0;  // SCHEDOP_shutdown_code
+    virtual void block(VcpuId vcpu) = 0;                        // sleep until an interrupt
+    virtual std::span<const hvm_memmap_table_entry> memory_map() const = 0;
+    virtual uint64_t ram_pages() const = 0;
+    virtual HvmParams& hvm_params() = 0;
+};
+
+// Everything a handler gets: the guest's buffers (by linear address), the domain, the vCPU.
+struct HypercallContext {
+    const GuestLinearAccess& guest;
+    HypercallDomain& domain;
+    VcpuId vcpu;
+};
+
+// A handler returns what the guest sees in rax: >= 0 on success, -XEN_Exxx on failure.
+using HypercallHandler = int64_t (*)(HypercallContext&, const HypercallArgs&);
+
+}  // namespace pvhv

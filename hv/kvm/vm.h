@@ -1,0 +1,37 @@
+// RAII handle on a KVM VM: memory slots, in-kernel irqchip/PIT, interrupt lines, MSR policy.
+#pragma once
+
+#include <cstdint>
+
+#include "hv/error.h"
+#include "hv/kvm/system.h"
+#include "hv/mem/guest_memory.h"
+#include "hv/unique_fd.h"
+
+namespace pvhv::kvm {
+
+class Vm {
+public:
+    static Result<Vm> create(const System& sys);
+
+    // Registers every region of `mem` as a KVM memory slot (slot = index).
+    Result<void> map_memory(const GuestMemory& mem);
+    // LAPIC in every vCPU, IOAPIC + PIC, and the PIT (for TSC calibration by Linux).
+    Result<void> create_irqchip_and_pit();
+    // Makes guest WRMSR/RDMSR of `msr` exit to user space (KVM would otherwise inject #GP
+    // or treat it as one of its own), plus any MSR KVM does not know.
+    Result<void> trap_msr(uint32_t msr);
+    // Drives an interrupt line of the in-kernel PIC/IOAPIC to `level`.
+    Result<void> set_irq_line(uint32_t gsi, bool level);
+
+    // The guest TSC frequency KVM uses, 0 when it cannot tell.
+    uint32_t tsc_khz() const;
+
+    int fd() const { return fd_.get(); }
+
+private:
+    explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+}  // namespace pvhv::kvm

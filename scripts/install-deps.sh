@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pvhv needs to build and test (idempotent; skips when all are present).
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config clang
+  libxen-dev libboost-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev liburing-dev
+)
+# The test host (DESIGN §4): QEMU TCG runs Debian's kernel as L1, busybox is its userland.
+testhost_pkgs=(qemu-system-x86 busybox-static cpio zstd xz-utils binutils kmod)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--with-testhost" ]]; then want+=("${testhost_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

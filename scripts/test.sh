@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, builds, and runs the default test suites
+# (unit + integration) in the dev and asan-ubsan presets. Slow suites have their own scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+for preset in dev asan-ubsan; do
+  echo "=== preset $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset"
+done

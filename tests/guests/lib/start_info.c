@@ -1,0 +1,31 @@
+/* Helpers over hvm_start_info: command line, memory map. */
+#include "start_info.h"
+
+const struct hvm_start_info *start_info;
+
+const char *start_info_cmdline(void)
+{
+	const char *s = phys_to_virt(start_info->cmdline_paddr);
+	return s ? s : "";
+}
+
+const struct hvm_memmap_table_entry *start_info_memmap(uint32_t *nr)
+{
+	const struct hvm_memmap_table_entry *m =
+		start_info->version >= 1 ? phys_to_virt(start_info->memmap_paddr) : 0;
+	*nr = m ? start_info->memmap_entries : 0;
+	return m;
+}
+
+uint64_t start_info_ram_end(void)
+{
+	uint32_t nr;
+	const struct hvm_memmap_table_entry *m = start_info_memmap(&nr);
+	uint64_t end = 0;
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t e = m[i].addr + m[i].size;
+		if (m[i].type == XEN_HVM_MEMMAP_TYPE_RAM && e <= 0x100000000ull && e > end)
+			end = e;
+	}
+	return end;
+}

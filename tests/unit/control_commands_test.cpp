@@ -1,0 +1,292 @@
+// Unit tests of pvctl's command table: dispatch, usage errors, requests sent, output, exit codes.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <sstream>
+
+#include "dom0-tools/pvctl/cli_format.h"
+#include "dom0-tools/pvctl/commands.h"
+#include "dom0-tools/pvd/exit_codes.h"
+
+namespace pvhv::dom0 {
+namespace {
+
+// Replays scripted Incoming events and records what pvctl sent.
+struct Script {
+    std::vector<control::Request> sent;
+    std::deque<Incoming> replies;
+    bool pvd_running = true;
+    std::vector<bool> connects;  // start_pvd flag of each connect()
+};
+
+class FakeConnection final : public ControlConnection {
+public:
+    explicit FakeConnection(Script& s) : s_(s) {}
+    Result<void> send(const control::Request& r) override {
+        s_.sent.push_back(r);
+        return {};
+    }
+    Result<Incoming> receive(int) override {
+        if (s_.replies.empty()) return Incoming{Incoming::Kind::Closed, {}};
+        Incoming in = std::move(s_.replies.front());
+        s_.replies.pop_front();
+        return in;
+    }
+
+private:
+    Script& s_;
+};
+
+class FakeConnector final : public ControlConnector {
+public:
+    explicit FakeConnector(Script& s) : s_(s) {}
+    Result<std::unique_ptr<ControlConnection>> connect(bool start_pvd) override {
+        s_.connects.push_back(start_pvd);
+        if (!s_.pvd_running && !start_pvd) return fail(XEN_ENOENT, "pvd is not running (nothing listens on /x)");
+        return std::unique_ptr<ControlConnection>(std::make_unique<FakeConnection>(s_));
+    }
+
+private:
+    Script& s_;
+};
+
+Incoming msg(control::Response r) { return Incoming{Incoming::Kind::Message, std::move(r)}; }
+
+class CommandsTest : public ::testing::Test {
+protected:
+    int run(std::vector<std::string> args) {
+        out_.str("");
+        err_.str("");
+        CliEnv env{out_, err_, connector_, "/work", -1, [this](const std::string& p) -> Result<std::string> {
+                       auto it = files_.find(p);
+                       if (it == files_.end()) return fail(XEN_ENOENT, "cannot read " + p + ": No such file");
+                       return it->second;
+                   }};
+        return dispatch(pvctl_commands(), args, env);
+    }
+
+    static control::Response created(uint32_t id, const std::string& name) {
+        control::Response r;
+        r.mutable_create()->set_domid(id);
+        r.mutable_create()->set_name(name);
+        return r;
+    }
+
+    Script script_;
+    FakeConnector connector_{script_};
+    std::ostringstream out_, err_;
+    std::map<std::string, std::string> files_ = {
+        {"g.cfg", "name = 'g'\nkernel = 'vmlinux'\nmemory = 64\n"},
+        {"bad.cfg", "name = 'g'\nkernel = '/k'\nmemory = 'x'\nfoo = 1\n"},
+    };
+};
+
+TEST_F(CommandsTest, NoCommandPrintsTheListAndFails) {
+    EXPECT_EQ(run({}), 2);
+    EXPECT_NE(err_.str().find("create"), std::string::npos);
+}
+
+TEST_F(CommandsTest, UnknownCommand) {
+    EXPECT_EQ(run({"frob"}), 2);
+    EXPECT_NE(err_.str().find("unknown command 'frob'"), std::string::npos);
+}
+
+TEST_F(CommandsTest, HelpListsEveryCommandWithItsLine) {
+    EXPECT_EQ(run({"help"}), 0);
+    for (const auto& c : pvctl_commands()) {
+        EXPECT_NE(out_.str().find(std::string(c.name)), std::string::npos) << c.name;
+        EXPECT_NE(out_.str().find(std::string(c.help)), std::string::npos) << c.name;
+    }
+    EXPECT_EQ(run({"help", "shutdown"}), 0);
+    EXPECT_NE(out_.str().find("usage: pvctl shutdown [-w] DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"help", "nope"}), 2);
+    EXPECT_EQ(run({"--help"}), 0);
+    EXPECT_EQ(run({"destroy", "--help"}), 0);
+    EXPECT_NE(out_.str().find("usage: pvctl destroy DOMAIN"), std::string::npos);
+    EXPECT_TRUE(script_.connects.empty());
+}
+
+TEST_F(CommandsTest, UsageErrorsPrintUsageAndUseTheCommandsCode) {
+    EXPECT_EQ(run({"destroy"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl destroy DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"destroy", "a", "b"}), 2);
+    EXPECT_EQ(run({"list", "-x"}), 2);
+    EXPECT_NE(err_.str().find("pvctl list: unknown option -x"), std::string::npos);
+    EXPECT_EQ(run({"list", "extra"}), 2);
+    EXPECT_EQ(run({"console"}), 2);
+    EXPECT_EQ(run({"shutdown", "-wq", "a"}), 2);
+    // create's usage errors are create failures: 126, never a guest exit code.
+    EXPECT_EQ(run({"create"}), kExitCreateFailed);
+    EXPECT_EQ(run({"create", "-Z", "g.cfg"}), kExitCreateFailed);
+    EXPECT_EQ(run({"create", "g.cfg", "notanoverride"}), kExitCreateFailed);
+    EXPECT_NE(err_.str().find("expected KEY=VALUE"), std::string::npos);
+    EXPECT_TRUE(script_.sent.empty());
+}
+
+TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {
+    control::Response ok;
+    ok.mutable_destroy();
+    script_.replies = {msg(ok), msg(ok)};
+    EXPECT_EQ(run({"destroy", "7"}), 0);
+    EXPECT_EQ(run({"destroy", "web-7"}), 0);
+    ASSERT_EQ(script_.sent.size(), 2u);
+    EXPECT_EQ(script_.sent[0].destroy().domain().id(), 7u);
+    EXPECT_EQ(script_.sent[1].destroy().domain().name(), "web-7");
+    EXPECT_EQ(run({"destroy", "99999"}), 1);
+    EXPECT_NE(err_.str().find("neither a domain name nor a domain id"), std::string::npos);
+}
+
+TEST_F(CommandsTest, ErrorsFromPvdAreShownAndFail) {
+    control::Response e;
+    e.set_error("domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
+    script_.replies = {msg(e)};
+    EXPECT_EQ(run({"shutdown", "-w", "a"}), 1);
+    EXPECT_NE(err_.str().find("pvctl: domain a has no PV control interface"), std::string::npos);
+    EXPECT_TRUE(script_.sent[0].shutdown().wait());
+}
+
+TEST_F(CommandsTest, CommandsOtherThanCreateNeverStartPvd) {
+    script_.pvd_running = false;
+    EXPECT_EQ(run({"destroy", "a"}), 1);
+    EXPECT_NE(err_.str().find("pvd is not running"), std::string::npos);
+    EXPECT_EQ(run({"list"}), 0);  // no pvd: no domains
+    EXPECT_EQ(out_.str(), "Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+    EXPECT_EQ(run({"list", "-l"}), 0);
+    EXPECT_EQ(out_.str(), "[]\n");
+    for (bool start : script_.connects) EXPECT_FALSE(start);
+}
+
+TEST_F(CommandsTest, ListTableLooksLikeXl) {
+    control::Response r;
+    auto* d = r.mutable_list()->add_domains();
+    d->set_domid(3);
+    d->set_name("web");
+    d->set_state(control::DOMAIN_STATE_RUNNING);
+    d->mutable_config()->set_memory_mib(512);
+    d->mutable_config()->set_vcpus(2);
+    auto* c = r.mutable_list()->add_domains();
+    c->set_domid(4);
+    c->set_name("crashed");
+    c->set_state(control::DOMAIN_STATE_SHUTDOWN);
+    c->set_shutdown_reason(control::SHUTDOWN_CRASH);
+    c->set_cpu_time_ns(1'500'000'000);
+    script_.replies = {msg(r)};
+    EXPECT_EQ(run({"list"}), 0);
+    EXPECT_EQ(out_.str(),
+              "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+              "web                                          3   512     2     r-----         -\n"
+              "crashed                                      4     0     0     ----c-       1.5\n");
+}
+
+TEST_F(CommandsTest, ListJsonCarriesTheConfig) {
+    control::Response r;
+    auto* d = r.mutable_list()->add_domains();
+    d->set_domid(1);
+    d->set_name("a\"b");
+    d->mutable_config()->set_kernel("/k");
+    d->mutable_config()->set_on_reboot(control::ACTION_RESTART);
+    script_.replies = {msg(r)};
+    EXPECT_EQ(run({"list", "-l"}), 0);
+    const std::string j = out_.str();
+    EXPECT_NE(j.find("\"name\": \"a\\\"b\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"kernel\": \"/k\""), std::string::npos);
+    EXPECT_NE(j.find("\"on_reboot\": \"restart\""), std::string::npos);
+    EXPECT_NE(j.find("\"shutdown_reason\": null"), std::string::npos);
+}
+
+TEST_F(CommandsTest, CreateParsesLocallyAndSendsAStructuredConfig) {
+    script_.replies = {msg(created(1, "g"))};
+    EXPECT_EQ(run({"create", "g.cfg", "vcpus=2"}), 0);
+    ASSERT_EQ(script_.sent.size(), 1u);
+    const auto& c = script_.sent[0].create();
+    ASSERT_TRUE(c.has_config());
+    EXPECT_EQ(c.config().kernel(), "/work/vmlinux");
+    EXPECT_EQ(c.config().vcpus(), 2u);
+    EXPECT_EQ(c.config().memory_mib(), 64u);
+    EXPECT_FALSE(c.attach_console());
+    EXPECT_FALSE(c.destroy_on_disconnect());
+    EXPECT_EQ(script_.connects, std::vector<bool>{true});  // create may start pvd
+    EXPECT_NE(err_.str().find("Parsing config from g.cfg"), std::string::npos);
+    EXPECT_EQ(run({"create", "-q", "g.cfg"}), kExitCreateFailed);  // no reply scripted: pvd hung up
+    EXPECT_EQ(err_.str().find("Parsing config"), std::string::npos);
+}
+
+TEST_F(CommandsTest, CreateCfgErrorsShowFileAndLineAndNeverConnect) {
+    EXPECT_EQ(run({"create", "bad.cfg"}), kExitCreateFailed);
+    EXPECT_NE(err_.str().find("bad.cfg:3: memory expects a non-negative integer"), std::string::npos) << err_.str();
+    EXPECT_NE(err_.str().find("bad.cfg:4: warning: unknown key foo"), std::string::npos);
+    EXPECT_EQ(run({"create", "missing.cfg"}), kExitCreateFailed);
+    EXPECT_NE(err_.str().find("cannot read missing.cfg"), std::string::npos);
+    EXPECT_TRUE(script_.connects.empty());
+}
+
+TEST_F(CommandsTest, CreateErrorFromPvdIs126) {
+    control::Response e;
+    e.set_error("a domain named g already exists (id 1)");
+    script_.replies = {msg(e)};
+    EXPECT_EQ(run({"create", "g.cfg"}), kExitCreateFailed);
+    EXPECT_NE(err_.str().find("already exists"), std::string::npos);
+}
+
+TEST_F(CommandsTest, CreateForegroundStreamsAndExitsWithTheGuestsCode) {
+    control::Response data;
+    data.mutable_console_data()->set_data("booting\n");
+    control::Response restarted;
+    restarted.mutable_domain_restarted()->set_new_domid(2);
+    restarted.mutable_domain_restarted()->set_name("g");
+    control::Response exited;
+    exited.mutable_domain_exited()->set_exit_code(3);
+    exited.mutable_domain_exited()->set_reason(control::SHUTDOWN_CRASH);
+    exited.mutable_domain_exited()->set_detail("the guest crashed");
+    script_.replies = {msg(created(1, "g")), msg(data), msg(restarted), msg(data), msg(exited)};
+    EXPECT_EQ(run({"create", "-F", "g.cfg"}), 3);
+    EXPECT_EQ(out_.str(), "booting\nbooting\n");
+    EXPECT_NE(err_.str().find("restarted as id 2"), std::string::npos);
+    EXPECT_NE(err_.str().find("the guest crashed (exit code 3)"), std::string::npos);
+    EXPECT_TRUE(script_.sent[0].create().attach_console());
+    EXPECT_TRUE(script_.sent[0].create().destroy_on_disconnect());
+}
+
+TEST_F(CommandsTest, CreateForegroundLosingPvdIs125) {
+    script_.replies = {msg(created(1, "g"))};
+    EXPECT_EQ(run({"create", "-F", "g.cfg"}), kExitDestroyed);
+    EXPECT_NE(err_.str().find("lost pvd"), std::string::npos);
+}
+
+TEST_F(CommandsTest, CreateConsoleWithoutForegroundReturnsZero) {
+    control::Response exited;
+    exited.mutable_domain_exited()->set_exit_code(1);
+    script_.replies = {msg(created(1, "g")), msg(exited)};
+    EXPECT_EQ(run({"create", "-c", "g.cfg"}), 0);
+    EXPECT_TRUE(script_.sent[0].create().attach_console());
+    EXPECT_FALSE(script_.sent[0].create().destroy_on_disconnect());
+}
+
+TEST_F(CommandsTest, TopAndInfoRender) {
+    control::Response t;
+    auto* d = t.mutable_top()->add_domains();
+    d->set_domid(1);
+    d->set_name("g");
+    (*d->mutable_exits())["io"] = 10;
+    (*d->mutable_exits())["hlt"] = 20;
+    (*d->mutable_hypercalls())["console_io"] = 5;
+    script_.replies = {msg(t)};
+    EXPECT_EQ(run({"top"}), 0);
+    const std::string o = out_.str();
+    EXPECT_NE(o.find("g (id 1)"), std::string::npos);
+    EXPECT_LT(o.find("hlt"), o.find("io "));  // busiest first
+    EXPECT_NE(o.find("console_io"), std::string::npos);
+
+    control::Response i;
+    i.mutable_info()->set_version("9.9");
+    auto* kv = i.mutable_info()->add_host();
+    kv->set_key("kvm api version");
+    kv->set_value("12");
+    script_.replies = {msg(i)};
+    EXPECT_EQ(run({"info"}), 0);
+    EXPECT_NE(out_.str().find("pvd version"), std::string::npos);
+    EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pvhv::dom0

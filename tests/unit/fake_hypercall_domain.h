@@ -1,0 +1,32 @@
+// A HypercallDomain for unit tests: records what hypercalls asked of it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hv/hypercall/hvm_params.h"
+#include "hv/hypercall/hypercall.h"
+
+namespace pvhv::testing {
+
+class FakeHypercallDomain : public HypercallDomain {
+public:
+    DomId id() const override { return DomId{7}; }
+    void console_write(std::string_view bytes) override { console.append(bytes); }
+    void shutdown(ShutdownReason r) override { shutdown_reason = r; }
+    void set_shutdown_code(ShutdownReason r) override { shutdown_code = r; }
+    void block(VcpuId v) override { blocked.push_back(v); }
+    std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap; }
+    uint64_t ram_pages() const override { return 4096; }
+    HvmParams& hvm_params() override { return params; }
+
+    std::string console;
+    std::optional<ShutdownReason> shutdown_reason, shutdown_code;
+    std::vector<VcpuId> blocked;
+    std::vector<hvm_memmap_table_entry> memmap{{0, 0x9f000, 1, 0}, {0x100000, 0xff00000, 1, 0},
+                                               {0xfeff0000, 0x10000, 2, 0}};
+    HvmParams params;
+};
+
+}  // namespace pvhv::testing

@@ -1,0 +1,142 @@
+// Unit tests of the hypercall table and handlers against a fake domain and guest memory.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "fake_hypercall_domain.h"
+#include "hv/hypercall/dispatcher.h"
+#include "hv/hypercall/handlers.h"
+#include "hv/xen_public.h"
+
+namespace pvhv {
+namespace {
+
+// Paging off: guest linear == guest physical, 1 MiB of RAM.
+class HypercallTest : public ::testing::Test {
+protected:
+    HypercallTest() { EXPECT_TRUE(mem.add_region(*MemoryRegion::create(Gpa{0}, 1 << 20, "ram"))); }
+
+    int64_t call(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0) {
+        GuestLinearAccess guest(mem, PagingMode{});
+        HypercallContext ctx{guest, domain, VcpuId{0}};
+        return dispatch_hypercall(ctx, HypercallArgs{nr, {a0, a1, a2, 0, 0}}, counters);
+    }
+    void put(uint64_t gpa, std::string_view s) {
+        ASSERT_TRUE(mem.write(Gpa{gpa}, std::span<const uint8_t>(
+                                             reinterpret_cast<const uint8_t*>(s.data()), s.size())));
+    }
+
+    GuestMemory mem;
+    testing::FakeHypercallDomain domain;
+    DomainCounters counters;
+};
+
+TEST_F(HypercallTest, UnknownNumbersReturnEnosysAndAreCounted) {
+    EXPECT_EQ(call(__HYPERVISOR_set_trap_table), -XEN_ENOSYS);
+    EXPECT_EQ(call(63), -XEN_ENOSYS);
+    EXPECT_EQ(call(1000), -XEN_ENOSYS);
+    EXPECT_EQ(counters.hypercall_enosys.load(), 3u);
+    EXPECT_EQ(counters.hypercall_unknown_number.load(), 1u);  // 1000 is past the table
+    EXPECT_EQ(counters.hypercalls[63].load(), 1u);
+}
+
+TEST_F(HypercallTest, XenVersion) {
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_version), (4 << 16) | 17);
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_pagesize), 4096);
+    ASSERT_EQ(call(__HYPERVISOR_xen_version, XENVER_extraversion, 0x1000), 0);
+    EXPECT_EQ(*mem.read_cstring(Gpa{0x1000}, XEN_EXTRAVERSION_LEN), "-pvhv");
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, 0x7fff), -XEN_ENOSYS);
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_commandline, 0x1000), -XEN_EPERM);
+}
+
+TEST_F(HypercallTest, GetFeaturesChecksSubmapAndBuffer) {
+    xen_feature_info_t fi{0, 0};
+    ASSERT_TRUE(mem.write(Gpa{0x2000}, fi));
+    ASSERT_EQ(call(__HYPERVISOR_xen_version, XENVER_get_features, 0x2000), 0);
+    EXPECT_EQ(mem.read<xen_feature_info_t>(Gpa{0x2000})->submap, 1u << XENFEAT_auto_translated_physmap);
+    fi.submap_idx = 1;
+    ASSERT_TRUE(mem.write(Gpa{0x2000}, fi));
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_get_features, 0x2000), -XEN_EINVAL);
+    EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_get_features, 1 << 20), -XEN_EFAULT);
+}
+
+TEST_F(HypercallTest, ConsoleWriteAndHostileBuffers) {
+    put(0x3000, "hello\n");
+    EXPECT_EQ(call(__HYPERVISOR_console_io, CONSOLEIO_write, 6, 0x3000), 0);
+    EXPECT_EQ(domain.console, "hello\n");
+    EXPECT_EQ(call(__HYPERVISOR_console_io, CONSOLEIO_write, 16, (1 << 20) - 8), -XEN_EFAULT);
+    EXPECT_EQ(call(__HYPERVISOR_console_io, CONSOLEIO_write, 0xffffffff, 0x3000), -XEN_EINVAL);
+    EXPECT_EQ(domain.console, "hello\n");  // nothing of a refused write reaches the console
+    EXPECT_EQ(call(__HYPERVISOR_console_io, CONSOLEIO_write, 16, ~uint64_t{0} - 4), -XEN_EFAULT);
+    EXPECT_EQ(call(__HYPERVISOR_console_io, CONSOLEIO_read, 16, 0x3000), -XEN_EPERM);
+    EXPECT_EQ(call(__HYPERVISOR_console_io, 99, 16, 0x3000), -XEN_ENOSYS);
+}
+
+TEST_F(HypercallTest, SchedOpShutdownReasons) {
+    sched_shutdown_t s{SHUTDOWN_reboot};
+    ASSERT_TRUE(mem.write(Gpa{0x4000}, s));
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_shutdown, 0x4000), 0);
+    EXPECT_EQ(domain.shutdown_reason, ShutdownReason::Reboot);
+    s.reason = SHUTDOWN_MAX + 1;
+    ASSERT_TRUE(mem.write(Gpa{0x4000}, s));
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_shutdown, 0x4000), -XEN_EINVAL);
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_shutdown, 0xfffff000ull << 12), -XEN_EFAULT);
+    s.reason = SHUTDOWN_watchdog;
+    ASSERT_TRUE(mem.write(Gpa{0x4000}, s));
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_shutdown_code, 0x4000), 0);
+    EXPECT_EQ(domain.shutdown_code, ShutdownReason::Watchdog);
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_yield), 0);
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_block), 0);
+    EXPECT_EQ(domain.blocked.size(), 1u);
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, 0x4000), -XEN_EPERM);
+    EXPECT_EQ(call(__HYPERVISOR_sched_op, 0x7fff), -XEN_ENOSYS);
+}
+
+TEST_F(HypercallTest, MemoryMapCopiesAtMostWhatFits) {
+    struct [[gnu::packed]] E820 { uint64_t addr, size; uint32_t type; };
+    xen_memory_map map{};
+    map.nr_entries = 2;
+    set_xen_guest_handle(map.buffer, reinterpret_cast<void*>(0x6000));
+    ASSERT_TRUE(mem.write(Gpa{0x5000}, map));
+    ASSERT_EQ(call(__HYPERVISOR_memory_op, XENMEM_memory_map, 0x5000), 0);
+    EXPECT_EQ(mem.read<xen_memory_map>(Gpa{0x5000})->nr_entries, 2u);
+    auto second = mem.read<E820>(Gpa{0x6000 + sizeof(E820)});
+    EXPECT_EQ(second->addr, 0x100000u);
+    EXPECT_EQ(second->type, 1u);
+
+    map.nr_entries = 1000000;  // more than we have: clipped to the real count
+    ASSERT_TRUE(mem.write(Gpa{0x5000}, map));
+    ASSERT_EQ(call(__HYPERVISOR_memory_op, XENMEM_memory_map, 0x5000), 0);
+    EXPECT_EQ(mem.read<xen_memory_map>(Gpa{0x5000})->nr_entries, 3u);
+
+    set_xen_guest_handle(map.buffer, reinterpret_cast<void*>((1 << 20) - 10));
+    ASSERT_TRUE(mem.write(Gpa{0x5000}, map));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_memory_map, 0x5000), -XEN_EFAULT);
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_memory_map, 1 << 20), -XEN_EFAULT);
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, 0x3f), -XEN_ENOSYS);
+}
+
+TEST_F(HypercallTest, HvmParams) {
+    domain.params.set_by_toolstack(HVM_PARAM_STORE_PFN, 0xfeff1);
+    xen_hvm_param_t p{};
+    p.domid = DOMID_SELF;
+    p.index = HVM_PARAM_STORE_PFN;
+    ASSERT_TRUE(mem.write(Gpa{0x7000}, p));
+    ASSERT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_get_param, 0x7000), 0);
+    EXPECT_EQ(mem.read<xen_hvm_param_t>(Gpa{0x7000})->value, 0xfeff1u);
+    p.index = HVM_NR_PARAMS;
+    ASSERT_TRUE(mem.write(Gpa{0x7000}, p));
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_get_param, 0x7000), -XEN_EINVAL);
+    p.index = HVM_PARAM_STORE_PFN;
+    p.domid = 3;  // another domain
+    ASSERT_TRUE(mem.write(Gpa{0x7000}, p));
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_get_param, 0x7000), -XEN_EPERM);
+    p.domid = DOMID_SELF;
+    p.value = 1;
+    ASSERT_TRUE(mem.write(Gpa{0x7000}, p));
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_set_param, 0x7000), -XEN_EPERM);
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, 0x7fff, 0x7000), -XEN_ENOSYS);
+}
+
+}  // namespace
+}  // namespace pvhv

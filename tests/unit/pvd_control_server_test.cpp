@@ -1,0 +1,332 @@
+// End-to-end tests of pvd's control server over a real unix socket, with fake domains,
+// driven by pvctl's own command handlers and by a raw framed client.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "dom0-tools/pvctl/commands.h"
+#include "dom0-tools/pvd/control_server.h"
+#include "dom0-tools/pvd/exit_codes.h"
+#include "dom0-tools/pvd/runtime_dir.h"
+#include "dom0-tools/pvd/testing/fake_domain.h"
+
+namespace pvhv::dom0 {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ControlServerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        // Short: sun_path holds 107 bytes.
+        dir_ = "/tmp/pvd_srv." + std::to_string(::getpid()) + "." + std::to_string(counter_++);
+        std::filesystem::remove_all(dir_);
+        ASSERT_TRUE(ensure_private_dir(dir_));
+        manager_ = std::make_unique<DomainManager>(io_, factory_, ManagerOptions{console_dir(dir_)});
+        server_ = std::make_unique<ControlServer>(
+            io_, *manager_, ServerInfo{"test", dir_, socket_path(dir_), [] {
+                                           return std::vector<std::pair<std::string, std::string>>{{"kvm", "fake"}};
+                                       }});
+        ASSERT_TRUE(claim_socket_path(socket_path(dir_)));
+        ASSERT_TRUE(server_->listen());
+        connector_ = std::make_unique<UnixConnector>(dir_, nullptr);
+        loop_ = std::thread([this] { io_.run(); });
+        std::ofstream(dir_ + "/g.cfg") << "name = 'g'\nkernel = '/boot/vmlinux'\n";
+    }
+
+    void TearDown() override {
+        on_loop([this] {
+            server_.reset();
+            manager_.reset();
+        });
+        work_.reset();
+        io_.stop();
+        loop_.join();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // Runs f on the loop thread (where the manager lives) and waits for it.
+    template <class F>
+    auto on_loop(F f) -> decltype(f()) {
+        std::packaged_task<decltype(f())()> task(std::move(f));
+        auto fut = task.get_future();
+        boost::asio::post(io_, [&task] { task(); });
+        return fut.get();
+    }
+
+    int pvctl(std::vector<std::string> args) {
+        out_.str("");
+        err_.str("");
+        CliEnv env{out_, err_, *connector_, dir_, -1, [](const std::string& p) -> Result<std::string> {
+                       std::ifstream f(p);
+                       if (!f) return fail(XEN_ENOENT, "cannot read " + p);
+                       std::stringstream s;
+                       s << f.rdbuf();
+                       return s.str();
+                   }};
+        return dispatch(pvctl_commands(), args, env);
+    }
+
+    // Waits until the factory has built `n` domains and the last one has started.
+    std::shared_ptr<testing::FakeDomainState> wait_built(size_t n) {
+        for (int i = 0; i < 500; ++i) {
+            {
+                std::lock_guard lock(factory_.mu);
+                if (factory_.built.size() >= n) {
+                    auto d = factory_.built[n - 1];
+                    std::lock_guard l2(d->mu);
+                    if (d->started) return d;
+                }
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        ADD_FAILURE() << "domain " << n << " was never built";
+        return nullptr;
+    }
+
+    size_t domains() { return on_loop([this] { return manager_->size(); }); }
+
+    static inline int counter_ = 0;
+    std::string dir_;
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+    testing::FakeFactory factory_;
+    std::unique_ptr<DomainManager> manager_;
+    std::unique_ptr<ControlServer> server_;
+    std::thread loop_;
+    std::unique_ptr<UnixConnector> connector_;  // made in SetUp, once dir_ is known
+    std::ostringstream out_, err_;
+};
+
+TEST_F(ControlServerTest, CreateForegroundPropagatesTheShutdownCode) {
+    for (auto [reason, code] : {std::pair{ShutdownReason::Poweroff, 0}, {ShutdownReason::Crash, 3},
+                                {ShutdownReason::Watchdog, 4}}) {
+        const size_t n = factory_.built.size() + 1;
+        std::thread guest([&] {
+            auto d = wait_built(n);
+            d->guest_console("hello from the guest\n");
+            d->guest_shutdown(reason);
+        });
+        EXPECT_EQ(pvctl({"create", "-F", dir_ + "/g.cfg"}), code) << err_.str();
+        guest.join();
+        EXPECT_EQ(out_.str(), "hello from the guest\n");
+        EXPECT_EQ(domains(), 0u);
+    }
+}
+
+TEST_F(ControlServerTest, ListDestroyByNameAndId) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg", "name='h'", "memory=64"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("g                                            1   128     1     r-----"),
+              std::string::npos)
+        << out_.str();
+    EXPECT_NE(out_.str().find("h                                            2    64"), std::string::npos);
+    EXPECT_EQ(pvctl({"create", dir_ + "/g.cfg"}), kExitCreateFailed);
+    EXPECT_NE(err_.str().find("a domain named g already exists"), std::string::npos);
+    EXPECT_EQ(pvctl({"destroy", "g"}), 0);
+    EXPECT_EQ(pvctl({"destroy", "2"}), 0);
+    EXPECT_EQ(pvctl({"destroy", "2"}), 1);
+    EXPECT_NE(err_.str().find("no domain with id 2"), std::string::npos);
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, ShutdownReportsTheMissingPvControlInterface) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 1);
+    EXPECT_NE(err_.str().find("domain g has no PV control interface (xenstore arrives with the PV core); use destroy"),
+              std::string::npos)
+        << err_.str();
+}
+
+TEST_F(ControlServerTest, ShutdownWaitReturnsOnceTheDomainStopped) {
+    factory_.pv_control = true;
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    std::thread guest([&] {
+        for (int i = 0; i < 500; ++i) {
+            {
+                std::lock_guard l(d->mu);
+                if (!d->shutdown_requests.empty()) break;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        d->guest_shutdown(ShutdownReason::Poweroff);
+    });
+    EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 0) << err_.str();
+    guest.join();
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, ConsoleEndsWhenTheDomainIsDestroyedElsewhere) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    std::thread other([&] {
+        // Wait for the console session to be registered, then speak and destroy.
+        std::this_thread::sleep_for(100ms);
+        d->guest_console("line\n");
+        std::this_thread::sleep_for(50ms);
+        UnixConnector c(dir_, nullptr);
+        auto conn = c.connect(false);
+        control::Request r;
+        r.mutable_destroy()->mutable_domain()->set_id(1);
+        auto reply = call(**conn, r);
+        EXPECT_TRUE(reply && reply->error().empty());
+    });
+    EXPECT_EQ(pvctl({"console", "g"}), 0);
+    other.join();
+    EXPECT_EQ(out_.str(), "line\n");
+    EXPECT_NE(err_.str().find("destroyed"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, ForegroundDomainDiesWithItsConnection) {
+    auto conn = connector_->connect(false);
+    ASSERT_TRUE(conn);
+    control::Request r;
+    auto* c = r.mutable_create();
+    c->mutable_config()->set_name("fg");
+    c->mutable_config()->set_kernel("/k");
+    c->mutable_config()->set_memory_mib(16);
+    c->mutable_config()->set_vcpus(1);
+    c->set_attach_console(true);
+    c->set_destroy_on_disconnect(true);
+    auto reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(reply->has_create()) << reply->error();
+    EXPECT_EQ(domains(), 1u);
+    conn->reset();  // pvctl create -F killed
+    for (int i = 0; i < 200 && domains() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(domains(), 0u);
+    EXPECT_TRUE(factory_.built[0]->destroyed);
+}
+
+TEST_F(ControlServerTest, XlConfigTextIsParsedByPvd) {
+    auto conn = connector_->connect(false);
+    control::Request r;
+    auto* x = r.mutable_create()->mutable_xl_config();
+    x->set_text("name='t'\nkernel='vmlinux'\nvif=[]\n");
+    x->set_path("/srv/t.cfg");
+    x->add_overrides("memory=32");
+    auto reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(reply->has_create()) << reply->error();
+    ASSERT_EQ(reply->warnings_size(), 1);
+    EXPECT_EQ(reply->warnings(0), "/srv/t.cfg:3: warning: key vif is not supported yet, ignored");
+    EXPECT_EQ(factory_.last()->config.kernel, "/srv/vmlinux");
+    EXPECT_EQ(factory_.last()->config.memory_mib, 32u);
+    x->set_text("name='u'\nmemory=[\n");
+    reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->error().find("/srv/t.cfg:3: unterminated [ list ]"), std::string::npos) << reply->error();
+}
+
+TEST_F(ControlServerTest, WireConfigsAreValidated) {
+    auto conn = connector_->connect(false);
+    control::Request r;
+    r.mutable_create()->mutable_config()->set_name("ok");
+    r.mutable_create()->mutable_config()->set_kernel("relative");
+    auto reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->error().find("memory must be"), std::string::npos) << reply->error();
+}
+
+TEST_F(ControlServerTest, EmptyAndMalformedRequests) {
+    auto fd = connect_unix(socket_path(dir_));
+    ASSERT_TRUE(fd);
+    UnixControlConnection conn(std::move(*fd));
+    auto reply = call(conn, control::Request{});
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->error().find("unknown or empty request"), std::string::npos);
+    // A body that is not a Request: error reply, then pvd hangs up.
+    auto raw = connect_unix(socket_path(dir_));
+    const char junk[] = {3, 0, 0, 0, '\xff', '\xff', '\xff'};
+    ASSERT_EQ(::send(raw->get(), junk, sizeof junk, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof junk));
+    UnixControlConnection c2(std::move(*raw));
+    auto in = c2.receive(-1);
+    ASSERT_TRUE(in);
+    ASSERT_EQ(in->kind, Incoming::Kind::Message);
+    EXPECT_EQ(in->message.error(), "malformed request");
+    in = c2.receive(-1);
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->kind, Incoming::Kind::Closed);
+}
+
+TEST_F(ControlServerTest, OversizeFrameClosesTheConnection) {
+    auto raw = connect_unix(socket_path(dir_));
+    ASSERT_TRUE(raw);
+    const char hdr[] = {0, 0, 0, 0x7f};  // 2 GiB announced
+    ASSERT_EQ(::send(raw->get(), hdr, sizeof hdr, MSG_NOSIGNAL), 4);
+    UnixControlConnection c(std::move(*raw));
+    auto in = c.receive(-1);
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->kind, Incoming::Kind::Closed);
+    EXPECT_EQ(pvctl({"list"}), 0);  // pvd is fine
+}
+
+TEST_F(ControlServerTest, InfoAndTop) {
+    ASSERT_EQ(pvctl({"info"}), 0) << err_.str();
+    EXPECT_NE(out_.str().find("domain builder : fake"), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("kvm            : fake"), std::string::npos) << out_.str();
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    {
+        auto d = wait_built(1);
+        std::lock_guard l(d->mu);
+        d->counters.exits["io"] = 42;
+        d->counters.hypercalls["console_io"] = 7;
+    }
+    ASSERT_EQ(pvctl({"top"}), 0);
+    EXPECT_NE(out_.str().find("g (id 1)"), std::string::npos);
+    EXPECT_NE(out_.str().find("42"), std::string::npos);
+    EXPECT_NE(out_.str().find("console_io"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {
+    auto claim = claim_socket_path(socket_path(dir_));
+    ASSERT_FALSE(claim);
+    EXPECT_NE(claim.error().message.find("another pvd is already listening"), std::string::npos);
+    auto lock1 = lock_runtime_dir(dir_);
+    ASSERT_TRUE(lock1);
+    auto lock2 = lock_runtime_dir(dir_);
+    ASSERT_FALSE(lock2);
+    EXPECT_NE(lock2.error().message.find("another pvd is running"), std::string::npos);
+
+    // A socket file nobody listens on is stale.
+    const std::string stale = dir_ + "/stale.sock";
+    {
+        int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strcpy(a.sun_path, stale.c_str());
+        ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        ::close(s);
+    }
+    EXPECT_TRUE(claim_socket_path(stale));
+    EXPECT_FALSE(std::filesystem::exists(stale));
+    std::ofstream(dir_ + "/file.sock") << "x";
+    EXPECT_FALSE(claim_socket_path(dir_ + "/file.sock"));
+}
+
+TEST_F(ControlServerTest, SocketIsPrivate) {
+    struct stat st{};
+    ASSERT_EQ(::stat(socket_path(dir_).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+}  // namespace
+}  // namespace pvhv::dom0
