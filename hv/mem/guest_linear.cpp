@@ -75,34 +75,37 @@ Result<Gpa> translate_linear(const GuestMemory& mem, const PagingMode& mode, uin
     return fail(XEN_EFAULT, "page walk fell through");  // unreachable: level 1 returns
 }
 
-Result<void> GuestLinearAccess::read(uint64_t linear, std::span<uint8_t> out) const {
-    if (linear + out.size() < linear) return fail(XEN_EFAULT, "guest buffer wraps");
-    size_t done = 0;
-    while (done < out.size()) {
+namespace {
+
+// Splits [linear, linear+len) at page boundaries, translates each piece and hands it to
+// `copy(gpa, offset_in_buffer, length)`; stops at the first failure.
+template <class CopyFn>
+Result<void> for_each_page(const GuestMemory& mem, const PagingMode& mode, uint64_t linear,
+                           size_t len, bool write, CopyFn&& copy) {
+    if (linear + len < linear) return fail(XEN_EFAULT, "guest buffer wraps");
+    for (size_t done = 0; done < len;) {
         const uint64_t la = linear + done;
-        const size_t chunk = std::min<uint64_t>(out.size() - done, kPageSize - (la & (kPageSize - 1)));
-        auto gpa = translate_linear(mem_, mode_, la, false);
+        const size_t chunk = std::min<uint64_t>(len - done, kPageSize - (la & (kPageSize - 1)));
+        auto gpa = translate_linear(mem, mode, la, write);
         if (!gpa) return std::unexpected(gpa.error());
-        auto r = mem_.read(*gpa, out.subspan(done, chunk));
-        if (!r) return r;
+        if (auto r = copy(*gpa, done, chunk); !r) return r;
         done += chunk;
     }
     return {};
 }
 
+}  // namespace
+
+Result<void> GuestLinearAccess::read(uint64_t linear, std::span<uint8_t> out) const {
+    return for_each_page(mem_, mode_, linear, out.size(), false, [&](Gpa gpa, size_t off, size_t n) {
+        return mem_.read(gpa, out.subspan(off, n));
+    });
+}
+
 Result<void> GuestLinearAccess::write(uint64_t linear, std::span<const uint8_t> in) const {
-    if (linear + in.size() < linear) return fail(XEN_EFAULT, "guest buffer wraps");
-    size_t done = 0;
-    while (done < in.size()) {
-        const uint64_t la = linear + done;
-        const size_t chunk = std::min<uint64_t>(in.size() - done, kPageSize - (la & (kPageSize - 1)));
-        auto gpa = translate_linear(mem_, mode_, la, true);
-        if (!gpa) return std::unexpected(gpa.error());
-        auto r = mem_.write(*gpa, in.subspan(done, chunk));
-        if (!r) return r;
-        done += chunk;
-    }
-    return {};
+    return for_each_page(mem_, mode_, linear, in.size(), true, [&](Gpa gpa, size_t off, size_t n) {
+        return mem_.write(gpa, in.subspan(off, n));
+    });
 }
 
 }  // namespace pvhv
