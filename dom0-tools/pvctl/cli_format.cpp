@@ -13,8 +13,12 @@ namespace pvhv::dom0 {
 std::string xl_state_flags(const control::DomainInfo& d) {
     std::string f = "------";
     switch (d.state()) {
-        case control::DOMAIN_STATE_RUNNING: f[0] = 'r'; break;
-        case control::DOMAIN_STATE_PAUSED: f[2] = 'p'; break;
+        case control::DOMAIN_STATE_RUNNING:
+            f[0] = 'r';
+            break;
+        case control::DOMAIN_STATE_PAUSED:
+            f[2] = 'p';
+            break;
         case control::DOMAIN_STATE_SHUTDOWN:
             if (d.has_shutdown_reason() && d.shutdown_reason() == control::SHUTDOWN_CRASH)
                 f[4] = 'c';
@@ -22,14 +26,18 @@ std::string xl_state_flags(const control::DomainInfo& d) {
                 f[3] = 's';
             break;
         case control::DOMAIN_STATE_DYING:
-        case control::DOMAIN_STATE_DEAD: f[5] = 'd'; break;
-        default: break;  // created, not yet running
+        case control::DOMAIN_STATE_DEAD:
+            f[5] = 'd';
+            break;
+        default:
+            break;  // created, not yet running
     }
     return f;
 }
 
 std::string format_list_table(const control::ListResponse& list) {
-    std::string out = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n";
+    std::string out =
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)\n";
     for (const auto& d : list.domains()) {
         char time[32];
         if (d.has_cpu_time_ns())
@@ -37,9 +45,9 @@ std::string format_list_table(const control::ListResponse& list) {
         else
             std::snprintf(time, sizeof time, "%8s", "-");
         char line[256];
-        std::snprintf(line, sizeof line, "%-40s %5u %5llu %5u     %s  %s\n", d.name().c_str(), d.domid(),
-                      static_cast<unsigned long long>(d.config().memory_mib()), d.config().vcpus(),
-                      xl_state_flags(d).c_str(), time);
+        std::snprintf(line, sizeof line, "%-40s %5u %5llu %5u     %s  %s\n", d.name().c_str(),
+                      d.domid(), static_cast<unsigned long long>(d.config().memory_mib()),
+                      d.config().vcpus(), xl_state_flags(d).c_str(), time);
         out += line;
     }
     return out;
@@ -49,11 +57,21 @@ std::string json_escape(std::string_view s) {
     std::string o = "\"";
     for (char c : s) {
         switch (c) {
-            case '"': o += "\\\""; break;
-            case '\\': o += "\\\\"; break;
-            case '\n': o += "\\n"; break;
-            case '\r': o += "\\r"; break;
-            case '\t': o += "\\t"; break;
+            case '"':
+                o += "\\\"";
+                break;
+            case '\\':
+                o += "\\\\";
+                break;
+            case '\n':
+                o += "\\n";
+                break;
+            case '\r':
+                o += "\\r";
+                break;
+            case '\t':
+                o += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     char b[8];
@@ -77,13 +95,14 @@ std::string format_list_json(const control::ListResponse& list) {
         o += "  {\n";
         o += "    \"domid\": " + std::to_string(d.domid()) + ",\n";
         o += "    \"name\": " + json_escape(d.name()) + ",\n";
-        o += "    \"state\": " + json_escape(state_name(from_proto(d.state()))) + ",\n";
+        o += "    \"state\": " + json_escape(to_string(from_proto(d.state()))) + ",\n";
         std::string reason = "null";
         if (d.has_shutdown_reason())
-            if (auto r = from_proto(d.shutdown_reason())) reason = json_escape(reason_name(*r));
+            if (auto r = from_proto(d.shutdown_reason())) reason = json_escape(to_string(*r));
         o += "    \"shutdown_reason\": " + reason + ",\n";
         o += "    \"uptime_ms\": " + std::to_string(d.uptime_ms()) + ",\n";
-        o += "    \"cpu_time_ns\": " + (d.has_cpu_time_ns() ? std::to_string(d.cpu_time_ns()) : "null") + ",\n";
+        o += "    \"cpu_time_ns\": " +
+             (d.has_cpu_time_ns() ? std::to_string(d.cpu_time_ns()) : "null") + ",\n";
         o += "    \"transport\": " + json_escape(d.transport()) + ",\n";
         o += "    \"console_log\": " + json_escape(d.console_log()) + ",\n";
         o += "    \"config\": {\n";
@@ -104,13 +123,11 @@ std::string format_list_json(const control::ListResponse& list) {
     return o;
 }
 
-std::string format_info(const control::InfoResponse& info) {
+std::string format_info(const control::InfoResponse& info, const std::string& pvctl_version) {
     std::vector<std::pair<std::string, std::string>> rows = {
-        {"pvd version", info.version()},
-        {"pvd pid", std::to_string(info.pid())},
-        {"runtime dir", info.runtime_dir()},
-        {"control socket", info.socket()},
-        {"domains", std::to_string(info.domains())},
+        {"pvctl version", pvctl_version},        {"pvd version", info.version()},
+        {"pvd pid", std::to_string(info.pid())}, {"runtime dir", info.runtime_dir()},
+        {"control socket", info.socket()},       {"domains", std::to_string(info.domains())},
         {"domain builder", info.hv_core()},
     };
     for (const auto& kv : info.host()) rows.emplace_back(kv.key(), kv.value());
@@ -130,7 +147,8 @@ void counter_rows(std::string& o, const char* kind,
     });
     for (const auto& [k, n] : v) {
         char line[160];
-        std::snprintf(line, sizeof line, "  %-10s %-24s %14llu\n", kind, k.c_str(), static_cast<unsigned long long>(n));
+        std::snprintf(line, sizeof line, "  %-10s %-24s %14llu\n", kind, k.c_str(),
+                      static_cast<unsigned long long>(n));
         o += line;
     }
 }
@@ -140,7 +158,8 @@ std::string format_top(const control::TopResponse& top) {
     std::string o;
     for (const auto& d : top.domains()) {
         o += d.name() + " (id " + std::to_string(d.domid()) + ")\n";
-        if (d.exits().empty() && d.hypercalls().empty()) o += "  (no exits or hypercalls counted yet)\n";
+        if (d.exits().empty() && d.hypercalls().empty())
+            o += "  (no exits or hypercalls counted yet)\n";
         counter_rows(o, "exit", d.exits());
         counter_rows(o, "hypercall", d.hypercalls());
         char line[160];

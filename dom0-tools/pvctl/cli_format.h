@@ -12,7 +12,7 @@ namespace pvhv::dom0 {
 std::string format_list_table(const control::ListResponse& list);
 // `pvctl list -l`: a JSON array, one object per domain with its full config.
 std::string format_list_json(const control::ListResponse& list);
-std::string format_info(const control::InfoResponse& info);
+std::string format_info(const control::InfoResponse& info, const std::string& pvctl_version);
 // One block per domain: exits by reason, hypercalls by name, sorted by count.
 std::string format_top(const control::TopResponse& top);
 

@@ -7,13 +7,16 @@
 namespace pvhv::dom0 {
 
 void print_usage(const Command& c, std::ostream& out) {
-    out << "usage: pvctl " << c.name << (c.usage.empty() ? "" : " ") << c.usage << "\n  " << c.help << "\n";
+    out << "usage: pvctl " << c.name << (c.usage.empty() ? "" : " ") << c.usage << "\n  " << c.help
+        << "\n";
 }
 
 void print_command_list(std::span<const Command> table, std::ostream& out) {
     out << "usage: pvctl COMMAND [ARGS]\n\ncommands:\n";
-    for (const auto& c : table) out << "  " << std::left << std::setw(10) << c.name << c.help << "\n";
-    out << "\n'pvctl help COMMAND' shows a command's usage. Set PVHV_RUNTIME_DIR to use another pvd.\n";
+    for (const auto& c : table)
+        out << "  " << std::left << std::setw(10) << c.name << c.help << "\n";
+    out << "\n'pvctl help COMMAND' shows a command's usage. Set PVHV_RUNTIME_DIR to use another "
+           "pvd.\n";
 }
 
 int dispatch(std::span<const Command> table, std::span<const std::string> args, CliEnv& env) {

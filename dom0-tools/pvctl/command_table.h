@@ -19,8 +19,8 @@ struct CliEnv {
     std::ostream& out;
     std::ostream& err;
     ControlConnector& connector;
-    std::string cwd;               // absolute; base of relative cfg paths
-    int console_input_fd = -1;     // stdin if it is a terminal (Ctrl-] detaches), else -1
+    std::string cwd;            // absolute; base of relative cfg paths
+    int console_input_fd = -1;  // stdin if it is a terminal (Ctrl-] detaches), else -1
     std::function<Result<std::string>(const std::string& path)> read_file;
 };
 
@@ -32,7 +32,7 @@ struct Command {
     std::string_view usage;  // arguments after the name, e.g. "[-l]"
     std::string_view help;   // one line
     int (*handler)(CliEnv& env, std::span<const std::string> args);
-    int usage_exit = 2;      // exit code for usage errors (create uses 126, see exit_codes.h)
+    int usage_exit = 2;  // exit code for usage errors (create uses 126, see exit_codes.h)
 };
 
 // argv without the program name. No command: the list on stderr (exit 2); "-h"/"--help":

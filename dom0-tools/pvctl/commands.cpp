@@ -49,7 +49,8 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
     std::vector<std::string> overrides(p->positional.begin() + 1, p->positional.end());
     for (const auto& o : overrides) {
         if (o.find('=') == std::string::npos) {
-            env.err << "pvctl create: expected KEY=VALUE after the config file, got '" << o << "'\n";
+            env.err << "pvctl create: expected KEY=VALUE after the config file, got '" << o
+                    << "'\n";
             return kUsageError;
         }
     }
@@ -85,13 +86,14 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
     }
     for (const auto& w : reply->warnings()) env.err << w << "\n";
     if (!reply->error().empty() || !reply->has_create()) {
-        env.err << "pvctl: " << (reply->error().empty() ? "unexpected reply from pvd" : reply->error()) << "\n";
+        env.err << "pvctl: "
+                << (reply->error().empty() ? "unexpected reply from pvd" : reply->error()) << "\n";
         return kExitCreateFailed;
     }
     const auto& created = reply->create();
     if (!quiet)
-        env.err << "Started domain " << created.name() << " (id=" << created.domid() << "), console log "
-                << created.console_log() << "\n";
+        env.err << "Started domain " << created.name() << " (id=" << created.domid()
+                << "), console log " << created.console_log() << "\n";
     if (!attach) return 0;
 
     // -F: the domain lives as long as this process (pvd destroys it if we go away), so
@@ -103,10 +105,12 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
                 env.err << "pvctl: domain " << created.name() << ": " << o.detail << " (exit code "
                         << o.exit_code << ")\n";
             return foreground ? o.exit_code : 0;
-        case StreamOutcome::Kind::Detached: return 0;
+        case StreamOutcome::Kind::Detached:
+            return 0;
         case StreamOutcome::Kind::Interrupted:
-            if (foreground && !quiet) env.err << "pvctl: interrupted; pvd destroys domain " << created.name() << "\n";
-            return foreground ? 130 : 0;
+            if (foreground && !quiet)
+                env.err << "pvctl: interrupted; pvd destroys domain " << created.name() << "\n";
+            return foreground ? kExitInterrupted : 0;
         case StreamOutcome::Kind::Lost:
             env.err << "pvctl: lost pvd: " << o.detail << "\n";
             return foreground ? kExitDestroyed : kExitFailure;
@@ -174,20 +178,24 @@ int cmd_console(CliEnv& env, std::span<const std::string> args) {
     *req.mutable_console_attach()->mutable_domain() = *ref;
     auto r = call(**conn, req);
     if (!r || !r->error().empty() || !r->has_console_attach()) {
-        env.err << "pvctl: " << (!r ? r.error().message : r->error().empty() ? "unexpected reply" : r->error())
+        env.err << "pvctl: "
+                << (!r                   ? r.error().message
+                    : r->error().empty() ? "unexpected reply"
+                                         : r->error())
                 << "\n";
         return kExitFailure;
     }
     if (env.console_input_fd >= 0)
-        env.err << "Connected to domain " << r->console_attach().name() << " (id=" << r->console_attach().domid()
-                << "); Ctrl-] detaches\n";
+        env.err << "Connected to domain " << r->console_attach().name()
+                << " (id=" << r->console_attach().domid() << "); Ctrl-] detaches\n";
     const StreamOutcome o = stream_console(**conn, env, true, false);
     switch (o.kind) {
         case StreamOutcome::Kind::Exited:
             env.err << "pvctl: domain " << r->console_attach().name() << ": " << o.detail << "\n";
             return 0;
         case StreamOutcome::Kind::Detached:
-        case StreamOutcome::Kind::Interrupted: return 0;
+        case StreamOutcome::Kind::Interrupted:
+            return 0;
         case StreamOutcome::Kind::Lost:
             env.err << "pvctl: lost pvd: " << o.detail << "\n";
             return kExitFailure;
@@ -198,12 +206,11 @@ int cmd_console(CliEnv& env, std::span<const std::string> args) {
 int cmd_info(CliEnv& env, std::span<const std::string> args) {
     auto p = parse_args("info", args, "", env.err);
     if (!p || !p->positional.empty()) return kUsageError;
-    env.out << "pvctl version : " << kVersion << "\n";
     control::Request req;
     req.mutable_info();
     auto r = request(env, req);
     if (!r) return kExitFailure;
-    env.out << format_info(r->info());
+    env.out << format_info(r->info(), kVersion);
     return 0;
 }
 
@@ -237,9 +244,8 @@ int cmd_help(CliEnv& env, std::span<const std::string> args) {
 
 constexpr Command kCommands[] = {
     {"create", "[-F] [-c] [-q] CFG [KEY=VALUE...]",
-     "create a domain from an xl.cfg file (starts pvd if needed); -F foreground, exit with "
-     "the guest's shutdown code; -c attach the console; -q quiet",
-     cmd_create, kExitCreateFailed},
+     "create a domain from an xl.cfg file (-F foreground, -c console, -q quiet)", cmd_create,
+     kExitCreateFailed},
     {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
     {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
     {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
@@ -251,6 +257,8 @@ constexpr Command kCommands[] = {
 
 }  // namespace
 
-std::span<const Command> pvctl_commands() { return kCommands; }
+std::span<const Command> pvctl_commands() {
+    return kCommands;
+}
 
 }  // namespace pvhv::dom0

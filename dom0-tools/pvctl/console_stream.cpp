@@ -32,7 +32,8 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
                 }
                 // No console input path into the guest yet: only Ctrl-] means something.
                 for (ssize_t i = 0; i < n; ++i)
-                    if (buf[i] == kDetachChar) return {StreamOutcome::Kind::Detached, 0, "detached"};
+                    if (buf[i] == kDetachChar)
+                        return {StreamOutcome::Kind::Detached, 0, "detached"};
                 break;
             }
             case Incoming::Kind::Message: {
@@ -44,8 +45,8 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
                     env.out.flush();
                 } else if (r.has_domain_restarted()) {
                     if (!quiet)
-                        env.err << "pvctl: domain " << r.domain_restarted().name() << " restarted as id "
-                                << r.domain_restarted().new_domid() << "\n";
+                        env.err << "pvctl: domain " << r.domain_restarted().name()
+                                << " restarted as id " << r.domain_restarted().new_domid() << "\n";
                 } else if (r.has_domain_exited()) {
                     const auto& e = r.domain_exited();
                     return {StreamOutcome::Kind::Exited, e.exit_code(), e.detail()};

@@ -14,12 +14,14 @@ namespace pvhv::dom0 {
 
 namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
-void on_interrupt(int) { g_interrupted = 1; }
+void on_interrupt(int) {
+    g_interrupted = 1;
+}
 }  // namespace
 
 InterruptGuard::InterruptGuard() {
     g_interrupted = 0;
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: poll() must return EINTR
@@ -32,7 +34,9 @@ InterruptGuard::~InterruptGuard() {
     ::sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-bool InterruptGuard::interrupted() { return g_interrupted != 0; }
+bool InterruptGuard::interrupted() {
+    return g_interrupted != 0;
+}
 
 Result<control::Response> call(ControlConnection& conn, const control::Request& req) {
     if (auto s = conn.send(req); !s) return std::unexpected(s.error());
@@ -40,10 +44,14 @@ Result<control::Response> call(ControlConnection& conn, const control::Request& 
         auto in = conn.receive(-1);
         if (!in) return std::unexpected(in.error());
         switch (in->kind) {
-            case Incoming::Kind::Message: return std::move(in->message);
-            case Incoming::Kind::Closed: return fail(XEN_EIO, "pvd closed the connection without replying");
-            case Incoming::Kind::Interrupted: return fail(XEN_EIO, "interrupted");
-            case Incoming::Kind::Input: break;
+            case Incoming::Kind::Message:
+                return std::move(in->message);
+            case Incoming::Kind::Closed:
+                return fail(XEN_EIO, "pvd closed the connection without replying");
+            case Incoming::Kind::Interrupted:
+                return fail(XEN_EIO, "interrupted");
+            case Incoming::Kind::Input:
+                break;
         }
     }
 }
@@ -70,7 +78,8 @@ Result<Incoming> UnixControlConnection::receive(int input_fd) {
         if (*frame) {
             Incoming in;
             in.kind = Incoming::Kind::Message;
-            if (!in.message.ParseFromString(**frame)) return fail(XEN_EINVAL, "malformed message from pvd");
+            if (!in.message.ParseFromString(**frame))
+                return fail(XEN_EINVAL, "malformed message from pvd");
             return in;
         }
         pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {input_fd, POLLIN, 0}};
@@ -106,7 +115,8 @@ Result<std::unique_ptr<ControlConnection>> UnixConnector::connect(bool start_pvd
         fd = start_pvd_(runtime_dir_);
     }
     if (!fd) return std::unexpected(fd.error());
-    return std::unique_ptr<ControlConnection>(std::make_unique<UnixControlConnection>(std::move(*fd)));
+    return std::unique_ptr<ControlConnection>(
+        std::make_unique<UnixControlConnection>(std::move(*fd)));
 }
 
 }  // namespace pvhv::dom0

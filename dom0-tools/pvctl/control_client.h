@@ -26,7 +26,7 @@ struct Incoming {
 };
 
 class ControlConnection {
-public:
+  public:
     virtual ~ControlConnection() = default;
     virtual Result<void> send(const control::Request& req) = 0;
     // Blocks for the next Response; with input_fd >= 0 also returns when it is readable.
@@ -34,7 +34,7 @@ public:
 };
 
 class ControlConnector {
-public:
+  public:
     virtual ~ControlConnector() = default;
     // start_pvd: if nobody listens, start pvd and wait for it (pvctl create).
     // Fails with XEN_ENOENT when pvd is not running and start_pvd is false.
@@ -45,18 +45,18 @@ public:
 Result<control::Response> call(ControlConnection& conn, const control::Request& req);
 
 class UnixControlConnection final : public ControlConnection {
-public:
+  public:
     explicit UnixControlConnection(UniqueFd fd) : fd_(std::move(fd)) {}
     Result<void> send(const control::Request& req) override;
     Result<Incoming> receive(int input_fd) override;
 
-private:
+  private:
     UniqueFd fd_;
     FrameDecoder decoder_;
 };
 
 class UnixConnector final : public ControlConnector {
-public:
+  public:
     // `start_pvd` launches a pvd for `runtime_dir` and returns a connection to it
     // (pvd_launcher.h); may be empty.
     using Starter = std::function<Result<UniqueFd>(const std::string& runtime_dir)>;
@@ -64,7 +64,7 @@ public:
         : runtime_dir_(std::move(runtime_dir)), start_pvd_(std::move(start_pvd)) {}
     Result<std::unique_ptr<ControlConnection>> connect(bool start_pvd) override;
 
-private:
+  private:
     std::string runtime_dir_;
     Starter start_pvd_;
 };
@@ -72,16 +72,16 @@ private:
 // While alive, SIGINT and SIGTERM interrupt receive() (Incoming::Interrupted) instead of
 // killing pvctl, so terminal modes and the like are restored by their destructors.
 class InterruptGuard {
-public:
+  public:
     InterruptGuard();
     ~InterruptGuard();
     InterruptGuard(const InterruptGuard&) = delete;
     InterruptGuard& operator=(const InterruptGuard&) = delete;
     static bool interrupted();
 
-private:
-    struct sigaction old_int_{};
-    struct sigaction old_term_{};
+  private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
 };
 
 }  // namespace pvhv::dom0

@@ -24,8 +24,10 @@ Result<std::string> find_pvd_binary() {
     if (n <= 0) return fail_sys("cannot read /proc/self/exe");
     std::string self(buf, static_cast<size_t>(n));
     const auto slash = self.rfind('/');
-    const std::string pvd = (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/pvd";
-    if (::access(pvd.c_str(), X_OK) != 0) return fail_sys("cannot run " + pvd + " (set PVHV_PVD to pvd's path)");
+    const std::string pvd =
+        (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/pvd";
+    if (::access(pvd.c_str(), X_OK) != 0)
+        return fail_sys("cannot run " + pvd + " (set PVHV_PVD to pvd's path)");
     return pvd;
 }
 
@@ -33,7 +35,8 @@ Result<UniqueFd> start_pvd(const std::string& runtime_dir, std::chrono::millisec
     auto pvd = find_pvd_binary();
     if (!pvd) return std::unexpected(pvd.error());
     if (auto r = ensure_private_dir(runtime_dir); !r)
-        return fail(r.error().xen_errno, r.error().message + " (set PVHV_RUNTIME_DIR to a directory you own)");
+        return fail(r.error().xen_errno,
+                    r.error().message + " (set PVHV_RUNTIME_DIR to a directory you own)");
     const std::string log = pvd_log_path(runtime_dir);
     UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     if (!log_fd.valid()) return fail_sys("cannot open " + log);
@@ -82,8 +85,9 @@ Result<UniqueFd> start_pvd(const std::string& runtime_dir, std::chrono::millisec
     for (;;) {
         if (auto fd = connect_unix(sock)) return std::move(*fd);
         if (std::chrono::steady_clock::now() >= deadline)
-            return fail(XEN_ETIMEDOUT, "started " + *pvd + " but nothing listens on " + sock + " after " +
-                                           std::to_string(timeout.count()) + " ms; see " + log);
+            return fail(XEN_ETIMEDOUT, "started " + *pvd + " but nothing listens on " + sock +
+                                           " after " + std::to_string(timeout.count()) +
+                                           " ms; see " + log);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }

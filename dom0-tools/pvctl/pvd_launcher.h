@@ -19,6 +19,6 @@ Result<std::string> find_pvd_binary();
 // that closed again would make an idle --exit-when-idle pvd exit at once), or fails after
 // `timeout` pointing at the log.
 Result<UniqueFd> start_pvd(const std::string& runtime_dir,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+                           std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 }  // namespace pvhv::dom0

@@ -9,13 +9,13 @@ namespace pvhv::dom0 {
 // destruction. ISIG stays on: with no console input path into the guest yet, Ctrl-C
 // should still stop pvctl (xl console's full raw mode arrives with console input).
 class TerminalMode {
-public:
+  public:
     explicit TerminalMode(int fd);
     ~TerminalMode();
     TerminalMode(const TerminalMode&) = delete;
     TerminalMode& operator=(const TerminalMode&) = delete;
 
-private:
+  private:
     int fd_ = -1;
     termios saved_{};
     bool active_ = false;

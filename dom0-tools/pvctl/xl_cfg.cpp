@@ -16,39 +16,141 @@ namespace {
 
 // Keys pvhv reads. Keep in sync with the list in xl_cfg.h.
 const std::set<std::string_view> kSupported = {
-    "name", "type", "memory", "vcpus", "kernel", "ramdisk", "cmdline", "extra", "root",
-    "on_poweroff", "on_reboot", "on_crash", "xen_cpuid",
+    "name",  "type", "memory",      "vcpus",     "kernel",   "ramdisk",   "cmdline",
+    "extra", "root", "on_poweroff", "on_reboot", "on_crash", "xen_cpuid",
 };
 
 // Keys from man xl.cfg that pvhv does not implement (yet): warned about, then ignored.
 // disk/vif arrive with the PV back-ends.
 const std::set<std::string_view> kKnownUnsupported = {
-    "disk", "vif", "vtpm", "p9", "pvcalls", "vfb", "vkb", "vdispl", "vsnd", "channel",
-    "usbctrl", "usbdev", "pci", "pci_permissive", "pci_msitranslate", "pci_seize",
-    "pci_power_mgmt", "rdm", "rdm_mem_boundary", "iomem", "ioports", "irqs", "dtdev",
-    "gfx_passthru", "maxmem", "builder", "pvh", "maxvcpus", "cpus", "cpus_soft", "cpu_weight",
-    "cap", "vnuma", "bootloader", "bootloader_args", "firmware", "bios", "bios_path_override",
-    "boot", "uuid", "pool", "seclabel", "init_seclabel", "max_grant_frames",
-    "max_maptrack_frames", "max_grant_version", "max_event_channels", "nomigrate",
-    "driver_domain", "device_tree", "passthrough", "on_watchdog", "on_soft_reset",
-    "device_model", "device_model_version", "device_model_override",
-    "device_model_stubdomain_override", "device_model_user", "device_model_args",
-    "device_model_args_hvm", "device_model_args_pv", "serial", "vga", "videoram", "stdvga",
-    "vnc", "vnclisten", "vncdisplay", "vncpasswd", "vncunused", "vncconsole", "sdl", "opengl",
-    "keymap", "spice", "spicehost", "spiceport", "spicetls_port", "spicedisable_ticketing",
-    "spicepasswd", "spiceagent_mouse", "spicevdagent", "spice_clipboard_sharing",
-    "spiceusbredirection", "usb", "usbdevice", "usbversion", "soundhw", "xen_platform_pci",
-    "hap", "oos", "shadow_memory", "acpi", "acpi_s3", "acpi_s4", "acpi_laptop_slate", "apic",
-    "pae", "nx", "hpet", "viridian", "localtime", "rtc_timeoffset", "timer_mode", "tsc_mode",
-    "nestedhvm", "altp2m", "cpuid", "vpt_align", "mmio_hole", "e820_host", "smbios_firmware",
-    "acpi_firmware", "ms_vm_genid", "gic_version", "vuart", "tee", "dm_restrict", "hdtype",
-    "vpmu", "vscsi", "claim_mode",
+    "disk",
+    "vif",
+    "vtpm",
+    "p9",
+    "pvcalls",
+    "vfb",
+    "vkb",
+    "vdispl",
+    "vsnd",
+    "channel",
+    "usbctrl",
+    "usbdev",
+    "pci",
+    "pci_permissive",
+    "pci_msitranslate",
+    "pci_seize",
+    "pci_power_mgmt",
+    "rdm",
+    "rdm_mem_boundary",
+    "iomem",
+    "ioports",
+    "irqs",
+    "dtdev",
+    "gfx_passthru",
+    "maxmem",
+    "builder",
+    "pvh",
+    "maxvcpus",
+    "cpus",
+    "cpus_soft",
+    "cpu_weight",
+    "cap",
+    "vnuma",
+    "bootloader",
+    "bootloader_args",
+    "firmware",
+    "bios",
+    "bios_path_override",
+    "boot",
+    "uuid",
+    "pool",
+    "seclabel",
+    "init_seclabel",
+    "max_grant_frames",
+    "max_maptrack_frames",
+    "max_grant_version",
+    "max_event_channels",
+    "nomigrate",
+    "driver_domain",
+    "device_tree",
+    "passthrough",
+    "on_watchdog",
+    "on_soft_reset",
+    "device_model",
+    "device_model_version",
+    "device_model_override",
+    "device_model_stubdomain_override",
+    "device_model_user",
+    "device_model_args",
+    "device_model_args_hvm",
+    "device_model_args_pv",
+    "serial",
+    "vga",
+    "videoram",
+    "stdvga",
+    "vnc",
+    "vnclisten",
+    "vncdisplay",
+    "vncpasswd",
+    "vncunused",
+    "vncconsole",
+    "sdl",
+    "opengl",
+    "keymap",
+    "spice",
+    "spicehost",
+    "spiceport",
+    "spicetls_port",
+    "spicedisable_ticketing",
+    "spicepasswd",
+    "spiceagent_mouse",
+    "spicevdagent",
+    "spice_clipboard_sharing",
+    "spiceusbredirection",
+    "usb",
+    "usbdevice",
+    "usbversion",
+    "soundhw",
+    "xen_platform_pci",
+    "hap",
+    "oos",
+    "shadow_memory",
+    "acpi",
+    "acpi_s3",
+    "acpi_s4",
+    "acpi_laptop_slate",
+    "apic",
+    "pae",
+    "nx",
+    "hpet",
+    "viridian",
+    "localtime",
+    "rtc_timeoffset",
+    "timer_mode",
+    "tsc_mode",
+    "nestedhvm",
+    "altp2m",
+    "cpuid",
+    "vpt_align",
+    "mmio_hole",
+    "e820_host",
+    "smbios_firmware",
+    "acpi_firmware",
+    "ms_vm_genid",
+    "gic_version",
+    "vuart",
+    "tee",
+    "dm_restrict",
+    "hdtype",
+    "vpmu",
+    "vscsi",
+    "claim_mode",
 };
 
 constexpr uint64_t kNoLimit = ~uint64_t{0};
 
 class Builder {
-public:
+  public:
     explicit Builder(const XlCfgInput& in) : in_(in) {}
 
     std::expected<XlCfgResult, XlCfgFailure> run() {
@@ -68,15 +170,19 @@ public:
         return XlCfgResult{std::move(c_), std::move(warnings_)};
     }
 
-private:
+  private:
     std::unexpected<XlCfgFailure> failure(std::string e) {
         errors_.push_back(std::move(e));
         return std::unexpected(XlCfgFailure{errors_, warnings_});
     }
 
-    static std::string where(const XlSetting& s) { return s.source + ":" + std::to_string(s.line) + ": "; }
+    static std::string where(const XlSetting& s) {
+        return s.source + ":" + std::to_string(s.line) + ": ";
+    }
     void error(const XlSetting& s, const std::string& m) { errors_.push_back(where(s) + m); }
-    void warn(const XlSetting& s, const std::string& m) { warnings_.push_back(where(s) + "warning: " + m); }
+    void warn(const XlSetting& s, const std::string& m) {
+        warnings_.push_back(where(s) + "warning: " + m);
+    }
     void error_file(const std::string& m) { errors_.push_back(in_.path + ": " + m); }
 
     void report_unsupported_and_unknown() {
@@ -158,8 +264,9 @@ private:
             } else if (*type == "hvm") {
                 c_.type = GuestType::Hvm;
             } else if (*type == "pv") {
-                error(s, "type \"pv\" (classic Xen PV guests) is not supported by pvhv; "
-                         "use type = \"pvh\" (the same kernel, CONFIG_XEN_PVH) or \"hvm\"");
+                error(s,
+                      "type \"pv\" (classic Xen PV guests) is not supported by pvhv; "
+                      "use type = \"pvh\" (the same kernel, CONFIG_XEN_PVH) or \"hvm\"");
             } else {
                 error(s, "type must be \"pvh\" or \"hvm\", not \"" + *type + "\"");
             }
@@ -214,12 +321,15 @@ private:
         const XlSetting& s = *settings_.find(key);
         auto a = parse_action(*v);
         if (!a) {
-            error(s, std::string(key) + " must be one of destroy, restart, preserve, rename-restart, "
-                                        "coredump-destroy, coredump-restart; not \"" + *v + "\"");
+            error(s, std::string(key) +
+                         " must be one of destroy, restart, preserve, rename-restart, "
+                         "coredump-destroy, coredump-restart; not \"" +
+                         *v + "\"");
             return;
         }
         if (*a == ShutdownAction::CoredumpDestroy || *a == ShutdownAction::CoredumpRestart)
-            warn(s, std::string(key) + " = " + *v + ": pvhv does not write core dumps yet; acts as " +
+            warn(s, std::string(key) + " = " + *v +
+                        ": pvhv does not write core dumps yet; acts as " +
                         (*a == ShutdownAction::CoredumpDestroy ? "destroy" : "restart"));
         out = *a;
     }
@@ -233,6 +343,8 @@ private:
 
 }  // namespace
 
-std::expected<XlCfgResult, XlCfgFailure> parse_xl_cfg(const XlCfgInput& in) { return Builder(in).run(); }
+std::expected<XlCfgResult, XlCfgFailure> parse_xl_cfg(const XlCfgInput& in) {
+    return Builder(in).run();
+}
 
 }  // namespace pvhv::dom0

@@ -8,9 +8,12 @@ namespace pvhv::dom0 {
 
 const char* XlValue::kind_name() const {
     switch (kind) {
-        case Kind::String: return "a string";
-        case Kind::Number: return "a number";
-        case Kind::List: return "a list";
+        case Kind::String:
+            return "a string";
+        case Kind::Number:
+            return "a number";
+        case Kind::List:
+            return "a list";
     }
     return "a value";
 }
@@ -29,8 +32,8 @@ std::expected<void, std::string> XlSettings::add(XlSetting setting, bool append)
             const bool new_list = setting.value.kind == XlValue::Kind::List;
             if (old_list != new_list)
                 return std::unexpected("cannot append " + std::string(setting.value.kind_name()) +
-                                       " to " + old.value.kind_name() + " (key '" +
-                                       setting.key + "')");
+                                       " to " + old.value.kind_name() + " (key '" + setting.key +
+                                       "')");
             if (new_list) {
                 for (auto& item : setting.value.items) old.value.items.push_back(std::move(item));
             } else {
@@ -57,7 +60,19 @@ std::expected<void, std::string> XlSettings::add(XlSetting setting, bool append)
 
 namespace {
 
-enum class Tok { Ident, Number, String, Assign, Append, LBracket, RBracket, Comma, Newline, Semicolon, End };
+enum class Tok {
+    Ident,
+    Number,
+    String,
+    Assign,
+    Append,
+    LBracket,
+    RBracket,
+    Comma,
+    Newline,
+    Semicolon,
+    End
+};
 
 struct Token {
     Tok kind = Tok::End;
@@ -67,23 +82,34 @@ struct Token {
 
 const char* describe(Tok t) {
     switch (t) {
-        case Tok::Ident: return "a key";
-        case Tok::Number: return "a number";
-        case Tok::String: return "a string";
-        case Tok::Assign: return "'='";
-        case Tok::Append: return "'+='";
-        case Tok::LBracket: return "'['";
-        case Tok::RBracket: return "']'";
-        case Tok::Comma: return "','";
-        case Tok::Newline: return "end of line";
-        case Tok::Semicolon: return "';'";
-        case Tok::End: return "end of file";
+        case Tok::Ident:
+            return "a key";
+        case Tok::Number:
+            return "a number";
+        case Tok::String:
+            return "a string";
+        case Tok::Assign:
+            return "'='";
+        case Tok::Append:
+            return "'+='";
+        case Tok::LBracket:
+            return "'['";
+        case Tok::RBracket:
+            return "']'";
+        case Tok::Comma:
+            return "','";
+        case Tok::Newline:
+            return "end of line";
+        case Tok::Semicolon:
+            return "';'";
+        case Tok::End:
+            return "end of file";
     }
     return "?";
 }
 
 class Lexer {
-public:
+  public:
     explicit Lexer(std::string_view text) : s_(text) {}
 
     // Returns the next token, or an error message (line() says where).
@@ -101,7 +127,8 @@ public:
         }
         if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
             size_t j = i_;
-            while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_'))
+            while (j < s_.size() &&
+                   (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_'))
                 ++j;
             t.kind = Tok::Ident;
             t.text = std::string(s_.substr(i_, j - i_));
@@ -121,12 +148,26 @@ public:
             return t;
         }
         switch (c) {
-            case '"': return double_quoted(t);
-            case '\'': return single_quoted(t);
-            case '=': ++i_; t.kind = Tok::Assign; return t;
-            case '[': ++i_; t.kind = Tok::LBracket; return t;
-            case ']': ++i_; t.kind = Tok::RBracket; return t;
-            case ',': ++i_; t.kind = Tok::Comma; return t;
+            case '"':
+                return double_quoted(t);
+            case '\'':
+                return single_quoted(t);
+            case '=':
+                ++i_;
+                t.kind = Tok::Assign;
+                return t;
+            case '[':
+                ++i_;
+                t.kind = Tok::LBracket;
+                return t;
+            case ']':
+                ++i_;
+                t.kind = Tok::RBracket;
+                return t;
+            case ',':
+                ++i_;
+                t.kind = Tok::Comma;
+                return t;
             case '+':
                 if (i_ + 1 < s_.size() && s_[i_ + 1] == '=') {
                     i_ += 2;
@@ -134,14 +175,15 @@ public:
                     return t;
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
         return std::unexpected(std::string("unexpected character ") + printable(c));
     }
 
     int line() const { return line_; }
 
-private:
+  private:
     static std::string printable(char c) {
         const auto u = static_cast<unsigned char>(c);
         if (std::isprint(u)) return std::string("'") + c + "'";
@@ -196,20 +238,40 @@ private:
             if (++j >= s_.size()) continue;  // reported as unterminated above
             const char e = s_[j++];
             switch (e) {
-                case 'n': out += '\n'; break;
-                case 't': out += '\t'; break;
-                case 'r': out += '\r'; break;
-                case 'a': out += '\a'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'v': out += '\v'; break;
-                case '\\': case '"': case '\'': out += e; break;
+                case 'n':
+                    out += '\n';
+                    break;
+                case 't':
+                    out += '\t';
+                    break;
+                case 'r':
+                    out += '\r';
+                    break;
+                case 'a':
+                    out += '\a';
+                    break;
+                case 'b':
+                    out += '\b';
+                    break;
+                case 'f':
+                    out += '\f';
+                    break;
+                case 'v':
+                    out += '\v';
+                    break;
+                case '\\':
+                case '"':
+                case '\'':
+                    out += e;
+                    break;
                 case 'x': {
                     int v = 0, n = 0;
-                    while (n < 2 && j < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[j]))) {
-                        v = v * 16 + (std::isdigit(static_cast<unsigned char>(s_[j]))
-                                          ? s_[j] - '0'
-                                          : (std::tolower(static_cast<unsigned char>(s_[j])) - 'a' + 10));
+                    while (n < 2 && j < s_.size() &&
+                           std::isxdigit(static_cast<unsigned char>(s_[j]))) {
+                        v = v * 16 +
+                            (std::isdigit(static_cast<unsigned char>(s_[j]))
+                                 ? s_[j] - '0'
+                                 : (std::tolower(static_cast<unsigned char>(s_[j])) - 'a' + 10));
                         ++j;
                         ++n;
                     }
@@ -244,7 +306,7 @@ private:
 };
 
 class Parser {
-public:
+  public:
     Parser(std::string_view text, const std::string& source, bool cmdline, XlSettings& into)
         : lex_(text), source_(source), cmdline_(cmdline), into_(into) {}
 
@@ -259,11 +321,12 @@ public:
             if (auto r = setting(); !r) return r;
             if (tok_.kind != Tok::Newline && tok_.kind != Tok::Semicolon && tok_.kind != Tok::End)
                 return error(tok_.line, std::string("expected end of line or ';' after the value, "
-                                                    "found ") + describe(tok_.kind));
+                                                    "found ") +
+                                            describe(tok_.kind));
         }
     }
 
-private:
+  private:
     std::unexpected<std::string> error(int line, const std::string& msg) const {
         return std::unexpected(source_ + ":" + std::to_string(line) + ": " + msg);
     }
@@ -285,7 +348,8 @@ private:
         s.from_command_line = cmdline_;
         if (auto r = advance(); !r) return r;
         if (tok_.kind != Tok::Assign && tok_.kind != Tok::Append)
-            return error(tok_.line, "expected '=' after '" + s.key + "', found " + describe(tok_.kind));
+            return error(tok_.line,
+                         "expected '=' after '" + s.key + "', found " + describe(tok_.kind));
         const bool append = tok_.kind == Tok::Append;
         if (auto r = advance(); !r) return r;
         auto v = value(0);
@@ -307,35 +371,40 @@ private:
         }
         if (tok_.kind != Tok::LBracket)
             return error(tok_.line, std::string("expected a value (\"string\", 'string', number "
-                                                "or [ list ]), found ") + describe(tok_.kind));
+                                                "or [ list ]), found ") +
+                                        describe(tok_.kind));
         if (depth >= 8) return error(tok_.line, "lists nested too deeply");
         v.kind = XlValue::Kind::List;
         // Lists may span lines: newlines inside [ ] separate nothing. ';' is still an error.
-        if (auto r = advance_in_list(); !r) return std::unexpected(r.error());
+        if (auto r = advance_in_list(v.line); !r) return std::unexpected(r.error());
         while (tok_.kind != Tok::RBracket) {
             auto item = value(depth + 1);
             if (!item) return item;
             v.items.push_back(std::move(*item));
-            if (auto r = skip_list_newlines(); !r) return std::unexpected(r.error());
+            if (auto r = skip_list_newlines(v.line); !r) return std::unexpected(r.error());
             if (tok_.kind == Tok::Comma) {
-                if (auto r = advance_in_list(); !r) return std::unexpected(r.error());
+                if (auto r = advance_in_list(v.line); !r) return std::unexpected(r.error());
             } else if (tok_.kind != Tok::RBracket) {
-                return error(tok_.line, std::string("expected ',' or ']' in the list started on line ") +
-                                            std::to_string(v.line) + ", found " + describe(tok_.kind));
+                return error(tok_.line,
+                             std::string("expected ',' or ']' in the list started on line ") +
+                                 std::to_string(v.line) + ", found " + describe(tok_.kind));
             }
         }
         if (auto r = advance(); !r) return std::unexpected(r.error());
         return v;
     }
 
-    std::expected<void, std::string> advance_in_list() {
+    std::expected<void, std::string> advance_in_list(int open_line) {
         if (auto r = advance(); !r) return r;
-        return skip_list_newlines();
+        return skip_list_newlines(open_line);
     }
 
-    std::expected<void, std::string> skip_list_newlines() {
+    // The end of the file inside a list is reported where the list opened: that is
+    // where the missing ']' belongs.
+    std::expected<void, std::string> skip_list_newlines(int open_line) {
         while (tok_.kind == Tok::Newline || tok_.kind == Tok::End) {
-            if (tok_.kind == Tok::End) return error(tok_.line, "unterminated [ list ]");
+            if (tok_.kind == Tok::End)
+                return error(open_line, "unterminated [ list ] (no closing ']')");
             if (auto r = advance(); !r) return r;
         }
         return {};

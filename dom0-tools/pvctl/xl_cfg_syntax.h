@@ -31,7 +31,7 @@ struct XlSetting {
 // The settings of a cfg file plus its overrides. Later settings win (as in xl); `KEY +=
 // VALUE` appends to the current value (string concatenation or list append).
 class XlSettings {
-public:
+  public:
     const XlSetting* find(std::string_view key) const;
     const std::vector<XlSetting>& all() const { return settings_; }
     // Warnings about keys set twice in one source, "file:line: ..." formatted.
@@ -40,7 +40,7 @@ public:
     // Returns an error message (without location) if an append mixes strings and lists.
     std::expected<void, std::string> add(XlSetting setting, bool append);
 
-private:
+  private:
     std::vector<XlSetting> settings_;  // at most one per key, in order of first appearance
     std::vector<std::string> notes_;
 };

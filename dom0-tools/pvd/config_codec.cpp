@@ -1,33 +1,45 @@
 // Conversions between hv types and control.proto messages.
 #include "dom0-tools/pvd/config_codec.h"
 
-#include <cctype>
-
 #include <xen/xen.h>
+
+#include <cctype>
 
 namespace pvhv::dom0 {
 namespace {
 
 control::ShutdownAction action_to_proto(ShutdownAction a) {
     switch (a) {
-        case ShutdownAction::Destroy: return control::ACTION_DESTROY;
-        case ShutdownAction::Restart: return control::ACTION_RESTART;
-        case ShutdownAction::Preserve: return control::ACTION_PRESERVE;
-        case ShutdownAction::RenameRestart: return control::ACTION_RENAME_RESTART;
-        case ShutdownAction::CoredumpDestroy: return control::ACTION_COREDUMP_DESTROY;
-        case ShutdownAction::CoredumpRestart: return control::ACTION_COREDUMP_RESTART;
+        case ShutdownAction::Destroy:
+            return control::ACTION_DESTROY;
+        case ShutdownAction::Restart:
+            return control::ACTION_RESTART;
+        case ShutdownAction::Preserve:
+            return control::ACTION_PRESERVE;
+        case ShutdownAction::RenameRestart:
+            return control::ACTION_RENAME_RESTART;
+        case ShutdownAction::CoredumpDestroy:
+            return control::ACTION_COREDUMP_DESTROY;
+        case ShutdownAction::CoredumpRestart:
+            return control::ACTION_COREDUMP_RESTART;
     }
     return control::ACTION_DESTROY;
 }
 
 ShutdownAction action_from_proto(control::ShutdownAction a) {
     switch (a) {
-        case control::ACTION_RESTART: return ShutdownAction::Restart;
-        case control::ACTION_PRESERVE: return ShutdownAction::Preserve;
-        case control::ACTION_RENAME_RESTART: return ShutdownAction::RenameRestart;
-        case control::ACTION_COREDUMP_DESTROY: return ShutdownAction::CoredumpDestroy;
-        case control::ACTION_COREDUMP_RESTART: return ShutdownAction::CoredumpRestart;
-        default: return ShutdownAction::Destroy;
+        case control::ACTION_RESTART:
+            return ShutdownAction::Restart;
+        case control::ACTION_PRESERVE:
+            return ShutdownAction::Preserve;
+        case control::ACTION_RENAME_RESTART:
+            return ShutdownAction::RenameRestart;
+        case control::ACTION_COREDUMP_DESTROY:
+            return ShutdownAction::CoredumpDestroy;
+        case control::ACTION_COREDUMP_RESTART:
+            return ShutdownAction::CoredumpRestart;
+        default:
+            return ShutdownAction::Destroy;
     }
 }
 
@@ -67,24 +79,36 @@ DomainConfig from_proto(const control::DomainConfig& p) {
 
 control::DomainState to_proto(DomainState s) {
     switch (s) {
-        case DomainState::Created: return control::DOMAIN_STATE_CREATED;
-        case DomainState::Running: return control::DOMAIN_STATE_RUNNING;
-        case DomainState::Paused: return control::DOMAIN_STATE_PAUSED;
-        case DomainState::Shutdown: return control::DOMAIN_STATE_SHUTDOWN;
-        case DomainState::Dying: return control::DOMAIN_STATE_DYING;
-        case DomainState::Dead: return control::DOMAIN_STATE_DEAD;
+        case DomainState::Created:
+            return control::DOMAIN_STATE_CREATED;
+        case DomainState::Running:
+            return control::DOMAIN_STATE_RUNNING;
+        case DomainState::Paused:
+            return control::DOMAIN_STATE_PAUSED;
+        case DomainState::Shutdown:
+            return control::DOMAIN_STATE_SHUTDOWN;
+        case DomainState::Dying:
+            return control::DOMAIN_STATE_DYING;
+        case DomainState::Dead:
+            return control::DOMAIN_STATE_DEAD;
     }
     return control::DOMAIN_STATE_DEAD;
 }
 
 DomainState from_proto(control::DomainState s) {
     switch (s) {
-        case control::DOMAIN_STATE_CREATED: return DomainState::Created;
-        case control::DOMAIN_STATE_RUNNING: return DomainState::Running;
-        case control::DOMAIN_STATE_PAUSED: return DomainState::Paused;
-        case control::DOMAIN_STATE_SHUTDOWN: return DomainState::Shutdown;
-        case control::DOMAIN_STATE_DYING: return DomainState::Dying;
-        default: return DomainState::Dead;
+        case control::DOMAIN_STATE_CREATED:
+            return DomainState::Created;
+        case control::DOMAIN_STATE_RUNNING:
+            return DomainState::Running;
+        case control::DOMAIN_STATE_PAUSED:
+            return DomainState::Paused;
+        case control::DOMAIN_STATE_SHUTDOWN:
+            return DomainState::Shutdown;
+        case control::DOMAIN_STATE_DYING:
+            return DomainState::Dying;
+        default:
+            return DomainState::Dead;
     }
 }
 

@@ -10,7 +10,8 @@ namespace pvhv::dom0 {
 std::optional<std::string> domain_name_problem(std::string_view name) {
     if (name.empty()) return "the domain name is empty";
     if (name.size() > kMaxDomainNameLength)
-        return "the domain name is longer than " + std::to_string(kMaxDomainNameLength) + " characters";
+        return "the domain name is longer than " + std::to_string(kMaxDomainNameLength) +
+               " characters";
     bool all_digits = true;
     for (char c : name) {
         const auto u = static_cast<unsigned char>(c);
@@ -27,13 +28,15 @@ std::optional<std::string> domain_name_problem(std::string_view name) {
 Result<void> validate_domain_config(const DomainConfig& c) {
     if (auto p = domain_name_problem(c.name)) return fail(XEN_EINVAL, *p);
     if (c.memory_mib == 0 || c.memory_mib > kMaxMemoryMib)
-        return fail(XEN_EINVAL, "memory must be between 1 and " + std::to_string(kMaxMemoryMib) + " MiB");
+        return fail(XEN_EINVAL,
+                    "memory must be between 1 and " + std::to_string(kMaxMemoryMib) + " MiB");
     if (c.vcpus == 0 || c.vcpus > kMaxVcpus)
         return fail(XEN_EINVAL, "vcpus must be between 1 and " + std::to_string(kMaxVcpus));
     if (c.kernel.empty()) return fail(XEN_EINVAL, "no kernel given");
     // pvd runs with / as its working directory; a relative path would silently mean
     // something other than what the user had in mind.
-    if (c.kernel.front() != '/') return fail(XEN_EINVAL, "kernel path is not absolute: " + c.kernel);
+    if (c.kernel.front() != '/')
+        return fail(XEN_EINVAL, "kernel path is not absolute: " + c.kernel);
     if (!c.ramdisk.empty() && c.ramdisk.front() != '/')
         return fail(XEN_EINVAL, "ramdisk path is not absolute: " + c.ramdisk);
     if (c.cmdline.find('\0') != std::string::npos)
@@ -64,30 +67,8 @@ std::optional<ShutdownAction> parse_action(std::string_view s) {
     return std::nullopt;
 }
 
-const char* guest_type_name(GuestType t) { return t == GuestType::Hvm ? "hvm" : "pvh"; }
-
-const char* reason_name(ShutdownReason r) {
-    switch (r) {
-        case ShutdownReason::Poweroff: return "poweroff";
-        case ShutdownReason::Reboot: return "reboot";
-        case ShutdownReason::Suspend: return "suspend";
-        case ShutdownReason::Crash: return "crash";
-        case ShutdownReason::Watchdog: return "watchdog";
-        case ShutdownReason::SoftReset: return "soft_reset";
-    }
-    return "?";
-}
-
-const char* state_name(DomainState s) {
-    switch (s) {
-        case DomainState::Created: return "created";
-        case DomainState::Running: return "running";
-        case DomainState::Paused: return "paused";
-        case DomainState::Shutdown: return "shutdown";
-        case DomainState::Dying: return "dying";
-        case DomainState::Dead: return "dead";
-    }
-    return "?";
+const char* guest_type_name(GuestType t) {
+    return t == GuestType::Hvm ? "hvm" : "pvh";
 }
 
 }  // namespace pvhv::dom0

@@ -12,8 +12,8 @@
 
 namespace pvhv::dom0 {
 
-inline constexpr uint32_t kMaxVcpus = 128;              // Xen's HVM_MAX_VCPUS
-inline constexpr uint64_t kMaxMemoryMib = 1ull << 22;   // 4 TiB: far above any host here
+inline constexpr uint32_t kMaxVcpus = 128;             // Xen's HVM_MAX_VCPUS
+inline constexpr uint64_t kMaxMemoryMib = 1ull << 22;  // 4 TiB: far above any host here
 inline constexpr size_t kMaxDomainNameLength = 64;
 
 // Why `name` cannot name a domain, or nullopt if it can. Names become file names
@@ -29,8 +29,6 @@ Result<void> validate_domain_config(const DomainConfig& c);
 const char* action_name(ShutdownAction a);
 std::optional<ShutdownAction> parse_action(std::string_view s);
 
-const char* guest_type_name(GuestType t);          // "pvh", "hvm"
-const char* reason_name(ShutdownReason r);         // "poweroff", "reboot", ..., "soft_reset"
-const char* state_name(DomainState s);             // "created", "running", ...
+const char* guest_type_name(GuestType t);   // "pvh", "hvm"
 
 }  // namespace pvhv::dom0

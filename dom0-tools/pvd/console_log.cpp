@@ -12,7 +12,8 @@
 namespace pvhv::dom0 {
 
 Result<ConsoleLog> ConsoleLog::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return fail_sys("cannot open console log " + path);
     return ConsoleLog(UniqueFd(fd), path);
 }

@@ -10,7 +10,7 @@
 namespace pvhv::dom0 {
 
 class ConsoleLog {
-public:
+  public:
     // Opens (creating, mode 0600: consoles carry secrets) for appending. Restarted domains
     // append to the same file, like xenconsoled's guest logs.
     static Result<ConsoleLog> open(const std::string& path);
@@ -19,7 +19,7 @@ public:
     void append(std::string_view bytes);
     const std::string& path() const { return path_; }
 
-private:
+  private:
     ConsoleLog(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
     UniqueFd fd_;
     std::string path_;

@@ -1,6 +1,9 @@
 // pvd's control server: accepts pvctl connections on the unix socket and owns the sessions.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -8,10 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "dom0-tools/pvd/domain_manager.h"
 #include "hv/error.h"
@@ -31,7 +30,7 @@ struct ServerInfo {
 
 // Threading: the io_context thread only, like the manager.
 class ControlServer {
-public:
+  public:
     ControlServer(boost::asio::io_context& io, DomainManager& manager, ServerInfo info);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
@@ -54,7 +53,7 @@ public:
     const ServerInfo& info() const { return info_; }
     void session_closed(uint64_t id);
 
-private:
+  private:
     void accept_next();
 
     boost::asio::io_context& io_;

@@ -14,54 +14,65 @@
 
 namespace pvhv::dom0 {
 
-ControlSession::ControlSession(boost::asio::local::stream_protocol::socket socket, ControlServer& server,
-                               uint64_t id)
+ControlSession::ControlSession(boost::asio::local::stream_protocol::socket socket,
+                               ControlServer& server, uint64_t id)
     : socket_(std::move(socket)), server_(&server), manager_(&server.manager()), id_(id) {}
 
-void ControlSession::start() { read_more(); }
+void ControlSession::start() {
+    read_more();
+}
 
 void ControlSession::read_more() {
     if (closed_) return;
-    socket_.async_read_some(boost::asio::buffer(rbuf_),
-                            [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                                if (self->closed_) return;
-                                if (ec) {  // EOF included: the client hung up
-                                    self->close();
-                                    return;
-                                }
-                                self->decoder_.feed(std::span<const char>(self->rbuf_.data(), n));
-                                for (;;) {
-                                    auto frame = self->decoder_.next();
-                                    if (!frame) {
-                                        log_warn("control client: " + frame.error().message);
-                                        self->close();
-                                        return;
-                                    }
-                                    if (!*frame) break;
-                                    control::Request req;
-                                    if (!req.ParseFromString(**frame)) {
-                                        self->send_error("malformed request");
-                                        self->close_after_flush();
-                                        return;
-                                    }
-                                    self->handle(req);
-                                    if (self->closed_ || self->closing_) return;
-                                }
-                                self->read_more();
-                            });
+    socket_.async_read_some(
+        boost::asio::buffer(rbuf_),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+            if (self->closed_) return;
+            if (ec) {  // EOF included: the client hung up
+                self->close();
+                return;
+            }
+            self->decoder_.feed(std::span<const char>(self->rbuf_.data(), n));
+            for (;;) {
+                auto frame = self->decoder_.next();
+                if (!frame) {
+                    log_warn("control client: " + frame.error().message);
+                    self->close();
+                    return;
+                }
+                if (!*frame) break;
+                control::Request req;
+                if (!req.ParseFromString(**frame)) {
+                    self->send_error("malformed request");
+                    self->close_after_flush();
+                    return;
+                }
+                self->handle(req);
+                if (self->closed_ || self->closing_) return;
+            }
+            self->read_more();
+        });
 }
 
 void ControlSession::handle(const control::Request& req) {
     if (!manager_) return;
     switch (req.kind_case()) {
-        case control::Request::kCreate: return handle_create(req.create());
-        case control::Request::kList: return handle_list();
-        case control::Request::kDestroy: return handle_destroy(req.destroy());
-        case control::Request::kShutdown: return handle_shutdown(req.shutdown());
-        case control::Request::kConsoleAttach: return handle_console(req.console_attach());
-        case control::Request::kInfo: return handle_info();
-        case control::Request::kTop: return handle_top();
-        case control::Request::KIND_NOT_SET: break;
+        case control::Request::kCreate:
+            return handle_create(req.create());
+        case control::Request::kList:
+            return handle_list();
+        case control::Request::kDestroy:
+            return handle_destroy(req.destroy());
+        case control::Request::kShutdown:
+            return handle_shutdown(req.shutdown());
+        case control::Request::kConsoleAttach:
+            return handle_console(req.console_attach());
+        case control::Request::kInfo:
+            return handle_info();
+        case control::Request::kTop:
+            return handle_top();
+        case control::Request::KIND_NOT_SET:
+            break;
     }
     send_error("unknown or empty request (is pvctl newer than pvd?)");
 }
@@ -80,22 +91,31 @@ Result<DomId> ControlSession::resolve(const control::DomainRef& ref) const {
                 return fail(XEN_ESRCH, "no domain with id " + std::to_string(ref.id()));
             return id;
         }
-        case control::DomainRef::kName: return manager_->find_by_name(ref.name());
-        case control::DomainRef::REF_NOT_SET: break;
+        case control::DomainRef::kName:
+            return manager_->find_by_name(ref.name());
+        case control::DomainRef::REF_NOT_SET:
+            break;
     }
     return fail(XEN_EINVAL, "no domain given");
 }
 
 void ControlSession::handle_create(const control::CreateRequest& req) {
     control::Response reply;
-    if ((req.attach_console() || req.destroy_on_disconnect()) && following_something(reply)) return send(reply);
+    if ((req.attach_console() || req.destroy_on_disconnect()) && following_something(reply))
+        return send(reply);
+    if (req.destroy_on_disconnect() && bound_)
+        return send_error("this connection is already bound to domain " +
+                          std::to_string(bound_->value));
     DomainConfig config;
     switch (req.source_case()) {
-        case control::CreateRequest::kConfig: config = from_proto(req.config()); break;
+        case control::CreateRequest::kConfig:
+            config = from_proto(req.config());
+            break;
         case control::CreateRequest::kXlConfig: {
             const auto& x = req.xl_config();
             if (x.path().empty() || x.path().front() != '/')
-                return send_error("xl_config.path must be absolute (pvd does not know your directory)");
+                return send_error(
+                    "xl_config.path must be absolute (pvd does not know your directory)");
             XlCfgInput in{x.text(), x.path(), {x.overrides().begin(), x.overrides().end()}, "/"};
             auto parsed = parse_xl_cfg(in);
             if (!parsed) {
@@ -109,7 +129,8 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
             config = parsed->config;
             break;
         }
-        case control::CreateRequest::SOURCE_NOT_SET: return send_error("create request without a config");
+        case control::CreateRequest::SOURCE_NOT_SET:
+            return send_error("create request without a config");
     }
     const bool follow = req.attach_console() || req.destroy_on_disconnect();
     auto id = manager_->create(config, follow ? shared_from_this() : nullptr, req.attach_console());
@@ -120,7 +141,7 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
     if (follow) {
         following_ = *id;
         streaming_ = req.attach_console();
-        bound_ = req.destroy_on_disconnect();
+        if (req.destroy_on_disconnect()) bound_ = *id;
     }
     auto* c = reply.mutable_create();
     c->set_domid(id->value);
@@ -151,7 +172,8 @@ void ControlSession::handle_list() {
 void ControlSession::handle_destroy(const control::DestroyRequest& req) {
     auto id = resolve(req.domain());
     if (!id) return send_error(id.error().message);
-    if (auto r = manager_->destroy(*id, "destroy requested"); !r) return send_error(r.error().message);
+    if (auto r = manager_->destroy(*id, "destroy requested"); !r)
+        return send_error(r.error().message);
     control::Response reply;
     reply.mutable_destroy();
     send(reply);
@@ -162,10 +184,12 @@ void ControlSession::handle_shutdown(const control::ShutdownRequest& req) {
     if (req.wait() && following_something(reply)) return send(reply);
     auto id = resolve(req.domain());
     if (!id) return send_error(id.error().message);
-    if (auto r = manager_->shutdown(*id, ShutdownReason::Poweroff); !r) return send_error(r.error().message);
+    if (auto r = manager_->shutdown(*id, ShutdownReason::Poweroff); !r)
+        return send_error(r.error().message);
     if (req.wait()) {
         // Answered from on_exited once the domain has stopped.
-        if (auto w = manager_->watch(*id, shared_from_this(), false); !w) return send_error(w.error().message);
+        if (auto w = manager_->watch(*id, shared_from_this(), false); !w)
+            return send_error(w.error().message);
         following_ = *id;
         waiting_shutdown_ = true;
         return;
@@ -179,7 +203,8 @@ void ControlSession::handle_console(const control::ConsoleAttachRequest& req) {
     if (following_something(reply)) return send(reply);
     auto id = resolve(req.domain());
     if (!id) return send_error(id.error().message);
-    if (auto w = manager_->watch(*id, shared_from_this(), true); !w) return send_error(w.error().message);
+    if (auto w = manager_->watch(*id, shared_from_this(), true); !w)
+        return send_error(w.error().message);
     following_ = *id;
     streaming_ = true;
     auto* a = reply.mutable_console_attach();
@@ -236,15 +261,18 @@ void ControlSession::on_console(DomId id, std::string_view bytes) {
     auto* d = r.mutable_console_data();
     d->set_domid(id.value);
     if (dropped_console_bytes_ > 0) {
-        d->set_data("\r\n[pvd: " + std::to_string(dropped_console_bytes_) +
-                    " bytes of console output dropped: client too slow; the console log has them]\r\n");
+        d->set_data(
+            "\r\n[pvd: " + std::to_string(dropped_console_bytes_) +
+            " bytes of console output dropped: client too slow; the console log has them]\r\n");
         dropped_console_bytes_ = 0;
     }
     d->mutable_data()->append(bytes.data(), bytes.size());
     send(r);
 }
 
-void ControlSession::on_restarted(DomId old_id, DomId new_id, ShutdownReason reason, const std::string& name) {
+void ControlSession::on_restarted(DomId old_id, DomId new_id, ShutdownReason reason,
+                                  const std::string& name) {
+    if (bound_ == old_id) bound_ = new_id;
     if (!following_ || *following_ != old_id) return;
     following_ = new_id;
     if (!streaming_ || closed_ || closing_) return;
@@ -258,9 +286,9 @@ void ControlSession::on_restarted(DomId old_id, DomId new_id, ShutdownReason rea
 }
 
 void ControlSession::on_exited(DomId id, const ExitInfo& info) {
+    if (bound_ == id && manager_ && !manager_->exists(id)) bound_.reset();
     if (!following_ || *following_ != id) return;
     following_.reset();
-    bound_ = false;
     const bool streaming = std::exchange(streaming_, false);
     const bool waiting = std::exchange(waiting_shutdown_, false);
     if (closed_ || closing_) return;
@@ -311,17 +339,18 @@ void ControlSession::write_next() {
         return;
     }
     writing_ = true;
-    boost::asio::async_write(socket_, boost::asio::buffer(out_.front()),
-                             [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                                 if (self->closed_) return;
-                                 if (ec) {
-                                     self->close();
-                                     return;
-                                 }
-                                 self->out_bytes_ -= self->out_.front().size();
-                                 self->out_.pop_front();
-                                 self->write_next();
-                             });
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(out_.front()),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+            if (self->closed_) return;
+            if (ec) {
+                self->close();
+                return;
+            }
+            self->out_bytes_ -= self->out_.front().size();
+            self->out_.pop_front();
+            self->write_next();
+        });
 }
 
 void ControlSession::close_after_flush() {
@@ -345,10 +374,9 @@ void ControlSession::close() {
     socket_.close(ec);
     out_.clear();
     out_bytes_ = 0;
-    if (bound_ && following_ && manager_ && manager_->exists(*following_)) {
-        // pvctl create -F went away (Ctrl-C, killed, timed out): its domain goes with it.
-        const DomId id = *following_;
-        bound_ = false;
+    if (bound_ && manager_ && manager_->exists(*bound_)) {
+        // pvctl create -F went away (done, Ctrl-C, killed, timed out): its domain goes too.
+        const DomId id = *std::exchange(bound_, std::nullopt);
         (void)manager_->destroy(id, "its pvctl create -F disconnected");
     }
     if (server_) server_->session_closed(id_);

@@ -2,13 +2,12 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/local/stream_protocol.hpp>
 
 #include "control.pb.h"
 #include "dom0-tools/pvd/framing.h"
@@ -21,13 +20,15 @@ class DomainManager;
 
 // Threading: io_context thread only. Lifetime: shared_ptr held by pending Asio handlers;
 // the server and the manager keep weak_ptrs.
-class ControlSession final : public DomainWatcher, public std::enable_shared_from_this<ControlSession> {
-public:
+class ControlSession final : public DomainWatcher,
+                             public std::enable_shared_from_this<ControlSession> {
+  public:
     // Queued output beyond this is console data the client does not read fast enough:
     // it is dropped (the console log keeps it) rather than growing pvd without bound.
     static constexpr size_t kMaxQueuedBytes = 4u << 20;
 
-    ControlSession(boost::asio::local::stream_protocol::socket socket, ControlServer& server, uint64_t id);
+    ControlSession(boost::asio::local::stream_protocol::socket socket, ControlServer& server,
+                   uint64_t id);
 
     void start();
     void close_after_flush();
@@ -36,10 +37,11 @@ public:
 
     // DomainWatcher
     void on_console(DomId id, std::string_view bytes) override;
-    void on_restarted(DomId old_id, DomId new_id, ShutdownReason reason, const std::string& name) override;
+    void on_restarted(DomId old_id, DomId new_id, ShutdownReason reason,
+                      const std::string& name) override;
     void on_exited(DomId id, const ExitInfo& info) override;
 
-private:
+  private:
     void read_more();
     void handle(const control::Request& req);
     void handle_create(const control::CreateRequest& req);
@@ -58,8 +60,8 @@ private:
     void close();
 
     boost::asio::local::stream_protocol::socket socket_;
-    ControlServer* server_;    // null once detached
-    DomainManager* manager_;   // null once detached
+    ControlServer* server_;   // null once detached
+    DomainManager* manager_;  // null once detached
     uint64_t id_;
     std::array<char, 16 * 1024> rbuf_{};
     FrameDecoder decoder_;
@@ -75,8 +77,10 @@ private:
     std::optional<DomId> following_;
     bool streaming_ = false;
     bool waiting_shutdown_ = false;
-    // destroy_on_disconnect: the domain dies with this connection (pvctl create -F).
-    bool bound_ = false;
+    // destroy_on_disconnect: this domain dies with the connection (pvctl create -F), even
+    // after it exited into a preserved state (on_*=preserve, suspend). Follows restarts;
+    // cleared once the domain is gone.
+    std::optional<DomId> bound_;
 };
 
 }  // namespace pvhv::dom0

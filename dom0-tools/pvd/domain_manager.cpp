@@ -2,12 +2,11 @@
 #include "dom0-tools/pvd/domain_manager.h"
 
 #include <sys/stat.h>
-
-#include <cerrno>
-#include <ctime>
+#include <xen/xen.h>
 
 #include <boost/asio/post.hpp>
-#include <xen/xen.h>
+#include <cerrno>
+#include <ctime>
 
 #include "dom0-tools/pvd/config_rules.h"
 #include "dom0-tools/pvd/exit_codes.h"
@@ -18,12 +17,18 @@ namespace pvhv::dom0 {
 
 std::string describe_reason(ShutdownReason r) {
     switch (r) {
-        case ShutdownReason::Poweroff: return "powered off";
-        case ShutdownReason::Reboot: return "rebooted";
-        case ShutdownReason::Suspend: return "suspended";
-        case ShutdownReason::Crash: return "crashed";
-        case ShutdownReason::Watchdog: return "was stopped by its watchdog";
-        case ShutdownReason::SoftReset: return "asked for a soft reset";
+        case ShutdownReason::Poweroff:
+            return "powered off";
+        case ShutdownReason::Reboot:
+            return "rebooted";
+        case ShutdownReason::Suspend:
+            return "suspended";
+        case ShutdownReason::Crash:
+            return "crashed";
+        case ShutdownReason::Watchdog:
+            return "was stopped by its watchdog";
+        case ShutdownReason::SoftReset:
+            return "asked for a soft reset";
     }
     return "shut down";
 }
@@ -46,8 +51,12 @@ std::string preserved_name(const std::string& name) {
 
 }  // namespace
 
-DomainManager::DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options)
-    : io_(io), factory_(factory), options_(std::move(options)), factory_description_(factory.description()) {}
+DomainManager::DomainManager(boost::asio::io_context& io, DomainFactory& factory,
+                             ManagerOptions options)
+    : io_(io),
+      factory_(factory),
+      options_(std::move(options)),
+      factory_description_(factory.description()) {}
 
 DomainManager::~DomainManager() {
     alive_.reset();
@@ -58,14 +67,15 @@ DomainManager::~DomainManager() {
 Result<DomId> DomainManager::allocate_id() {
     for (uint32_t tries = 1; tries < DOMID_FIRST_RESERVED; ++tries) {
         const uint16_t id = next_id_;
-        next_id_ = static_cast<uint16_t>(next_id_ + 1u >= DOMID_FIRST_RESERVED ? 1u : next_id_ + 1u);
+        next_id_ =
+            static_cast<uint16_t>(next_id_ + 1u >= DOMID_FIRST_RESERVED ? 1u : next_id_ + 1u);
         if (!domains_.contains(id)) return DomId{id};
     }
     return fail(XEN_ENOSPC, "no free domain id");
 }
 
-Result<DomId> DomainManager::create(const DomainConfig& config, std::shared_ptr<DomainWatcher> watcher,
-                                    bool console) {
+Result<DomId> DomainManager::create(const DomainConfig& config,
+                                    std::shared_ptr<DomainWatcher> watcher, bool console) {
     if (auto v = validate_domain_config(config); !v) return std::unexpected(v.error());
     std::vector<Watch> watchers;
     if (watcher) watchers.push_back(Watch{watcher, console});
@@ -87,7 +97,9 @@ Result<DomId> DomainManager::build(const DomainConfig& config, std::vector<Watch
     if (!log) return std::unexpected(log.error());
 
     auto dom = factory_.create(*id, config, *this);
-    if (!dom) return fail(dom.error().xen_errno, "cannot create domain " + config.name + ": " + dom.error().message);
+    if (!dom)
+        return fail(dom.error().xen_errno,
+                    "cannot create domain " + config.name + ": " + dom.error().message);
 
     Entry e;
     e.id = *id;
@@ -109,14 +121,15 @@ Result<DomId> DomainManager::build(const DomainConfig& config, std::vector<Watch
         return fail(s.error().xen_errno, msg);
     }
     log_info("started " + label(*id, config.name) + ", " + guest_type_name(config.type) + ", " +
-             std::to_string(config.memory_mib) + " MiB, " + std::to_string(config.vcpus) + " vCPU(s), kernel " +
-             config.kernel);
+             std::to_string(config.memory_mib) + " MiB, " + std::to_string(config.vcpus) +
+             " vCPU(s), kernel " + config.kernel);
     return *id;
 }
 
 Result<void> DomainManager::destroy(DomId id, const std::string& why) {
     auto it = domains_.find(id.value);
-    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     Entry& e = it->second;
     ExitInfo info;
     info.reason = e.shutdown_reason;
@@ -130,12 +143,14 @@ Result<void> DomainManager::destroy(DomId id, const std::string& why) {
 
 Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
     auto it = domains_.find(id.value);
-    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     Entry& e = it->second;
     if (!e.domain->has_pv_control())
-        return fail(XEN_EOPNOTSUPP, "domain " + e.name +
-                                        " has no PV control interface (xenstore arrives with the PV "
-                                        "core); use destroy");
+        return fail(XEN_EOPNOTSUPP,
+                    "domain " + e.name +
+                        " has no PV control interface (xenstore arrives with the PV "
+                        "core); use destroy");
     if (e.shutdown_handled || e.domain->state() == DomainState::Shutdown)
         return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
     return e.domain->request_shutdown(reason);
@@ -143,7 +158,8 @@ Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
 
 Result<void> DomainManager::watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console) {
     auto it = domains_.find(id.value);
-    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     Entry& e = it->second;
     if (e.shutdown_handled) {
         // Preserved after a shutdown: the watcher learns that at once, after the caller
@@ -201,19 +217,22 @@ std::vector<DomainSummary> DomainManager::list() const {
 
 Result<CountersSnapshot> DomainManager::counters(DomId id) const {
     auto it = domains_.find(id.value);
-    if (it == domains_.end()) return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     return it->second.domain->counters();
 }
 
 // --- observer callbacks: any thread, post only -------------------------------------------
 
 void DomainManager::console_output(DomId id, std::string_view bytes) {
-    boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this, id, data = std::string(bytes)] {
-        if (!alive.expired()) on_console(id, data);
-    });
+    boost::asio::post(io_,
+                      [alive = std::weak_ptr<int>(alive_), this, id, data = std::string(bytes)] {
+                          if (!alive.expired()) on_console(id, data);
+                      });
 }
 
-void DomainManager::state_changed(DomId id, DomainState state, std::optional<ShutdownReason> reason) {
+void DomainManager::state_changed(DomId id, DomainState state,
+                                  std::optional<ShutdownReason> reason) {
     boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this, id, state, reason] {
         if (!alive.expired()) on_state(id, state, reason);
     });
@@ -269,14 +288,24 @@ void DomainManager::apply_shutdown_action(Entry& e, ShutdownReason reason) {
     const DomId id = e.id;
     ShutdownAction action = ShutdownAction::Destroy;
     switch (reason) {
-        case ShutdownReason::Poweroff: action = e.config.on_poweroff; break;
-        case ShutdownReason::Reboot: action = e.config.on_reboot; break;
-        case ShutdownReason::Crash: action = e.config.on_crash; break;
+        case ShutdownReason::Poweroff:
+            action = e.config.on_poweroff;
+            break;
+        case ShutdownReason::Reboot:
+            action = e.config.on_reboot;
+            break;
+        case ShutdownReason::Crash:
+            action = e.config.on_crash;
+            break;
         // xl stops monitoring a suspended domain and leaves it for save/migrate.
-        case ShutdownReason::Suspend: action = ShutdownAction::Preserve; break;
+        case ShutdownReason::Suspend:
+            action = ShutdownAction::Preserve;
+            break;
         // on_watchdog and on_soft_reset are not supported keys: xl's default, destroy.
         case ShutdownReason::Watchdog:
-        case ShutdownReason::SoftReset: action = ShutdownAction::Destroy; break;
+        case ShutdownReason::SoftReset:
+            action = ShutdownAction::Destroy;
+            break;
     }
     log_info(label(id, e.name) + " " + describe_reason(reason) + "; action " + action_name(action));
 
@@ -323,7 +352,8 @@ void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
     if (rename) {
         // The old domain stays, preserved under a new name; its log stays open as it was.
         std::string n = preserved_name(old.name);
-        for (int i = 1; find_by_name(n); ++i) n = preserved_name(old.name) + "-" + std::to_string(i);
+        for (int i = 1; find_by_name(n); ++i)
+            n = preserved_name(old.name) + "-" + std::to_string(i);
         log_info(label(old_id, old.name) + " preserved as " + n);
         old.name = n;
         old.config.name = n;
@@ -337,7 +367,8 @@ void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
         ExitInfo info;
         info.reason = reason;
         info.exit_code = exit_code_for(reason);
-        info.detail = "the guest " + describe_reason(reason) + "; restart failed: " + fresh.error().message;
+        info.detail =
+            "the guest " + describe_reason(reason) + "; restart failed: " + fresh.error().message;
         for (const auto& w : watchers)
             if (auto s = w.watcher.lock()) s->on_exited(old_id, info);
         if (domains_.empty() && on_empty_) on_empty_();

@@ -1,6 +1,7 @@
 // pvd's domain manager: domids, unique names, lifecycle actions, console fan-out and logs.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -9,8 +10,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "dom0-tools/pvd/console_log.h"
 #include "dom0-tools/pvd/guest_domain.h"
@@ -41,7 +40,7 @@ struct DomainSummary {
 // below, which therefore needs no lock. The DomainObserver callbacks are the exception:
 // they arrive on vCPU threads and only post() a copy of their arguments onto the loop.
 class DomainManager final : public DomainObserver {
-public:
+  public:
     DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options);
     ~DomainManager() override;  // destroys every domain (joins their vCPU threads)
     DomainManager(const DomainManager&) = delete;
@@ -73,7 +72,7 @@ public:
     void console_output(DomId id, std::string_view bytes) override;
     void state_changed(DomId id, DomainState state, std::optional<ShutdownReason> reason) override;
 
-private:
+  private:
     struct Watch {
         std::weak_ptr<DomainWatcher> watcher;
         bool console = false;

@@ -5,6 +5,7 @@
 //   125   the domain was destroyed (pvctl destroy, pvd stopped, or it died without a
 //         shutdown reason), or the connection to pvd was lost
 //   126   the domain could not be created (usage, cfg errors, pvd unreachable, build errors)
+//   130   pvctl was interrupted (SIGINT/SIGTERM); pvd destroys the bound domain
 //
 // Other pvctl commands exit 0 on success, 1 on failure, 2 on usage errors.
 #pragma once
@@ -17,6 +18,7 @@ namespace pvhv::dom0 {
 
 inline constexpr int kExitDestroyed = 125;
 inline constexpr int kExitCreateFailed = 126;
+inline constexpr int kExitInterrupted = 130;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 

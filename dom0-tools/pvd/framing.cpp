@@ -6,9 +6,8 @@ namespace pvhv::dom0 {
 Result<std::string> encode_frame(const google::protobuf::MessageLite& msg) {
     const size_t len = msg.ByteSizeLong();
     if (len > kMaxFrameBytes)
-        return fail(XEN_E2BIG, "control message of " + std::to_string(len) +
-                                   " bytes exceeds the " + std::to_string(kMaxFrameBytes) +
-                                   "-byte limit");
+        return fail(XEN_E2BIG, "control message of " + std::to_string(len) + " bytes exceeds the " +
+                                   std::to_string(kMaxFrameBytes) + "-byte limit");
     std::string out(kFrameHeaderBytes + len, '\0');
     for (size_t i = 0; i < kFrameHeaderBytes; ++i)
         out[i] = static_cast<char>((len >> (8 * i)) & 0xff);

@@ -1,13 +1,13 @@
 // Length-prefixed framing of control messages (abi/control.proto): 4-byte LE length + body.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
-
-#include <google/protobuf/message_lite.h>
 
 #include "hv/error.h"
 
@@ -23,7 +23,7 @@ Result<std::string> encode_frame(const google::protobuf::MessageLite& msg);
 
 // Reassembles frames from a byte stream that arrives in arbitrary pieces.
 class FrameDecoder {
-public:
+  public:
     // Appends received bytes. Cheap: bodies are only parsed by the caller.
     void feed(std::span<const char> bytes);
 
@@ -33,7 +33,7 @@ public:
 
     size_t buffered() const { return buf_.size() - pos_; }
 
-private:
+  private:
     std::string buf_;  // unconsumed bytes start at pos_
     size_t pos_ = 0;
     bool broken_ = false;

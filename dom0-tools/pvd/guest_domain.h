@@ -15,7 +15,7 @@ namespace pvhv::dom0 {
 
 // pvd adapts pvhv::Domain to this (real_domain.cpp); unit tests use a fake.
 class GuestDomain {
-public:
+  public:
     virtual ~GuestDomain() = default;
     virtual Result<void> start() = 0;
     virtual void destroy() = 0;  // idempotent; returns once every vCPU thread has stopped
@@ -30,11 +30,11 @@ public:
 };
 
 class DomainFactory {
-public:
+  public:
     virtual ~DomainFactory() = default;
     // Builds (does not start) a domain. `observer` outlives the domain.
     virtual Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
-                                                       DomainObserver& observer) = 0;
+                                                        DomainObserver& observer) = 0;
     // One line for `pvctl info`: what creates domains here.
     virtual std::string description() const = 0;
 };
@@ -50,7 +50,7 @@ struct ExitInfo {
 // A client of the manager that follows one domain (console attach, create -F, shutdown -w).
 // Called on the io_context thread only.
 class DomainWatcher {
-public:
+  public:
     virtual ~DomainWatcher() = default;
     virtual void on_console(DomId id, std::string_view bytes) = 0;
     virtual void on_restarted(DomId old_id, DomId new_id, ShutdownReason reason,

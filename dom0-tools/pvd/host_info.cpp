@@ -16,7 +16,8 @@ namespace pvhv::dom0 {
 std::vector<std::pair<std::string, std::string>> probe_host() {
     std::vector<std::pair<std::string, std::string>> out;
     utsname u{};
-    if (::uname(&u) == 0) out.emplace_back("host kernel", std::string(u.sysname) + " " + u.release + " " + u.machine);
+    if (::uname(&u) == 0)
+        out.emplace_back("host kernel", std::string(u.sysname) + " " + u.release + " " + u.machine);
 
     UniqueFd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
     if (!kvm.valid()) {
@@ -35,7 +36,8 @@ std::vector<std::pair<std::string, std::string>> probe_host() {
     std::snprintf(flags, sizeof flags, "0x%x", xen > 0 ? xen : 0);
     out.emplace_back("kvm xen hvm", xen > 0 ? std::string("yes, flags ") + flags : "no");
     // DESIGN §1: kvm-xen needs KVM_CAP_XEN_HVM with INTERCEPT_HCALL, else pio.
-    out.emplace_back("hypercall transports", intercept ? "pio, kvm-xen" : "pio (no KVM_CAP_XEN_HVM intercept)");
+    out.emplace_back("hypercall transports",
+                     intercept ? "pio, kvm-xen" : "pio (no KVM_CAP_XEN_HVM intercept)");
     return out;
 }
 

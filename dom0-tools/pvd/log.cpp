@@ -13,7 +13,9 @@ namespace {
 void emit(const char* level, const std::string& msg) {
     const auto now = std::chrono::system_clock::now();
     const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     std::tm tm{};
     ::localtime_r(&t, &tm);
     char stamp[40];
@@ -34,8 +36,14 @@ void emit(const char* level, const std::string& msg) {
 
 }  // namespace
 
-void log_info(const std::string& msg) { emit("info", msg); }
-void log_warn(const std::string& msg) { emit("warning", msg); }
-void log_error(const std::string& msg) { emit("error", msg); }
+void log_info(const std::string& msg) {
+    emit("info", msg);
+}
+void log_warn(const std::string& msg) {
+    emit("warning", msg);
+}
+void log_error(const std::string& msg) {
+    emit("error", msg);
+}
 
 }  // namespace pvhv::dom0

@@ -1,16 +1,15 @@
 // pvd: the control-domain daemon. Wires runtime dir, domain manager and control server onto
 // one Boost.Asio io_context and runs it in the foreground (pvctl detaches it when it
 // starts one).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "dom0-tools/pvd/control_server.h"
 #include "dom0-tools/pvd/domain_factory.h"
@@ -29,6 +28,7 @@ constexpr const char* kUsage =
     "\n"
     "  --runtime-dir DIR  socket, lock, logs (default $PVHV_RUNTIME_DIR or /run/pvhv)\n"
     "  --exit-when-idle   exit once no domain exists and no client is connected\n"
+    "                     (for a second; and 10 s after start if nobody came)\n"
     "                     (pvctl passes this when it starts pvd itself, so a one-shot\n"
     "                     `pvctl create -F` leaves nothing running behind it)\n"
     "  --foreground       accepted for compatibility: pvd always runs in the foreground\n"
@@ -37,6 +37,9 @@ constexpr const char* kUsage =
 
 // With --exit-when-idle, how long a fresh pvd waits for its first client.
 constexpr auto kStartupGrace = std::chrono::seconds(10);
+// With --exit-when-idle, how long pvd stays idle before exiting: a pvctl that started a pvd
+// concurrently with ours is still polling for the socket and must find it.
+constexpr auto kIdleLinger = std::chrono::seconds(1);
 // How long stopping pvd waits for sessions to flush their last messages.
 constexpr auto kFlushGrace = std::chrono::seconds(3);
 
@@ -69,11 +72,12 @@ int run(const Options& opt) {
         log_error(r.error().message);
         return 1;
     }
-    log_info(std::string("pvd ") + kVersion + " listening on " + sock + " (pid " + std::to_string(::getpid()) +
-             "; domains: " + manager.factory_description() + ")");
+    log_info(std::string("pvd ") + kVersion + " listening on " + sock + " (pid " +
+             std::to_string(::getpid()) + "; domains: " + manager.factory_description() + ")");
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer grace(io);
+    boost::asio::steady_timer idle(io);
     boost::asio::steady_timer flush(io);
     bool stopping = false;
 
@@ -83,6 +87,7 @@ int run(const Options& opt) {
         log_info("stopping: " + why);
         signals.cancel();
         grace.cancel();
+        idle.cancel();
         server.stop_accepting();
         manager.destroy_all("pvd is stopping");
         server.close_sessions_after_flush();
@@ -95,12 +100,17 @@ int run(const Options& opt) {
             if (!ec) io.stop();
         });
     };
+    auto is_idle = [&] { return manager.size() == 0 && server.sessions() == 0; };
     auto check_idle = [&] {
         if (stopping) {
             if (server.sessions() == 0) io.stop();
             return;
         }
-        if (opt.exit_when_idle && manager.size() == 0 && server.sessions() == 0) stop("idle (--exit-when-idle)");
+        if (!opt.exit_when_idle || !is_idle()) return;
+        idle.expires_after(kIdleLinger);  // re-arming cancels an earlier wait
+        idle.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec && is_idle()) stop("idle (--exit-when-idle)");
+        });
     };
     manager.set_on_empty(check_idle);
     server.set_on_session_closed(check_idle);

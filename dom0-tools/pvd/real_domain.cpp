@@ -4,10 +4,8 @@
 namespace pvhv::dom0 {
 namespace {
 
-#if PVHV_HAVE_DOMAIN
-
 class RealDomain final : public GuestDomain {
-public:
+  public:
     explicit RealDomain(std::unique_ptr<Domain> d) : d_(std::move(d)) {}
     Result<void> start() override { return d_->start(); }
     void destroy() override { d_->destroy(); }
@@ -22,14 +20,14 @@ public:
         return fail(XEN_EOPNOTSUPP, "no PV control interface");
     }
 
-private:
+  private:
     std::unique_ptr<Domain> d_;
 };
 
 class RealFactory final : public DomainFactory {
-public:
+  public:
     Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
-                                               DomainObserver& observer) override {
+                                                DomainObserver& observer) override {
         auto d = Domain::create(id, config, &observer);
         if (!d) return std::unexpected(d.error());
         return std::unique_ptr<GuestDomain>(std::make_unique<RealDomain>(std::move(*d)));
@@ -37,27 +35,10 @@ public:
     std::string description() const override { return "kvm (hv core)"; }
 };
 
-#else
-
-// Built before the hv core's Domain exists: pvd still serves list/info, creates fail.
-class UnavailableFactory final : public DomainFactory {
-public:
-    Result<std::unique_ptr<GuestDomain>> create(DomId, const DomainConfig&, DomainObserver&) override {
-        return fail(XEN_ENOSYS, "this pvd was built without the hv core's Domain (hv/domain/domain.cpp)");
-    }
-    std::string description() const override { return "unavailable: pvd built without the hv core's Domain"; }
-};
-
-#endif
-
 }  // namespace
 
 std::unique_ptr<DomainFactory> make_domain_factory() {
-#if PVHV_HAVE_DOMAIN
     return std::make_unique<RealFactory>();
-#else
-    return std::make_unique<UnavailableFactory>();
-#endif
 }
 
 }  // namespace pvhv::dom0

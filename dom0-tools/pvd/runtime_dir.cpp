@@ -1,11 +1,11 @@
 // Runtime directory, lock file and control-socket path handling shared by pvd and pvctl.
 #include "dom0-tools/pvd/runtime_dir.h"
 
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -28,10 +28,10 @@ Result<void> ensure_private_dir(const std::string& dir) {
         const std::string prefix = dir.substr(0, pos);
         if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
             return fail_sys("cannot create " + prefix +
-                              (prefix == dir ? std::string() : " (for " + dir + ")"));
+                            (prefix == dir ? std::string() : " (for " + dir + ")"));
         if (pos == std::string::npos) break;
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return fail_sys("cannot stat " + dir);
     if (!S_ISDIR(st.st_mode)) return fail(XEN_ENOTDIR, dir + " is not a directory");
     return {};
@@ -56,8 +56,8 @@ Result<sockaddr_un> make_addr(const std::string& path) {
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path))
         return fail(XEN_ENAMETOOLONG, "socket path too long (" + std::to_string(path.size()) +
-                                          " bytes, at most " + std::to_string(sizeof(addr.sun_path) - 1) +
-                                          "): " + path);
+                                          " bytes, at most " +
+                                          std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     return addr;
 }
@@ -83,14 +83,16 @@ Result<UniqueFd> connect_unix(const std::string& path) {
 
 Result<void> claim_socket_path(const std::string& path) {
     if (auto a = make_addr(path); !a) return std::unexpected(a.error());
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return {};
         return fail_sys("cannot stat " + path);
     }
-    if (!S_ISSOCK(st.st_mode)) return fail(XEN_EEXIST, path + " exists and is not a socket; not touching it");
+    if (!S_ISSOCK(st.st_mode))
+        return fail(XEN_EEXIST, path + " exists and is not a socket; not touching it");
     if (connect_unix(path)) return fail(XEN_EBUSY, "another pvd is already listening on " + path);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_sys("cannot remove stale socket " + path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return fail_sys("cannot remove stale socket " + path);
     log_info("removed stale socket " + path);
     return {};
 }

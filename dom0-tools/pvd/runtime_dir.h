@@ -17,10 +17,18 @@ namespace pvhv::dom0 {
 inline constexpr const char* kDefaultRuntimeDir = "/run/pvhv";
 
 std::string default_runtime_dir();  // $PVHV_RUNTIME_DIR if set and non-empty
-inline std::string socket_path(const std::string& dir) { return dir + "/pvd.sock"; }
-inline std::string lock_path(const std::string& dir) { return dir + "/pvd.lock"; }
-inline std::string pvd_log_path(const std::string& dir) { return dir + "/pvd.log"; }
-inline std::string console_dir(const std::string& dir) { return dir + "/console"; }
+inline std::string socket_path(const std::string& dir) {
+    return dir + "/pvd.sock";
+}
+inline std::string lock_path(const std::string& dir) {
+    return dir + "/pvd.lock";
+}
+inline std::string pvd_log_path(const std::string& dir) {
+    return dir + "/pvd.log";
+}
+inline std::string console_dir(const std::string& dir) {
+    return dir + "/console";
+}
 
 // mkdir -p; directories it creates get mode 0700.
 Result<void> ensure_private_dir(const std::string& dir);

@@ -13,7 +13,10 @@ namespace pvhv::dom0 {
 // its own so its library links (and its tests run) while the hv core is being written.
 inline std::unexpected<Error> fail_sys(const std::string& what) {
     const int e = errno;
-    return fail(e == ENOENT ? XEN_ENOENT : e == ENOMEM ? XEN_ENOMEM : XEN_EIO, what + ": " + std::strerror(e));
+    return fail(e == ENOENT   ? XEN_ENOENT
+                : e == ENOMEM ? XEN_ENOMEM
+                              : XEN_EIO,
+                what + ": " + std::strerror(e));
 }
 
 }  // namespace pvhv::dom0

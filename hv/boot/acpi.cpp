@@ -85,7 +85,10 @@ struct Fadt {
     uint64_t hypervisor_vendor_id;
 };
 static_assert(sizeof(Fadt) == 276);
+// Offsets as ACPICA's struct acpi_table_fadt (Linux 6.1 include/acpi/actbl.h).
 static_assert(offsetof(Fadt, flags) == 112 && offsetof(Fadt, x_dsdt) == 140);
+static_assert(offsetof(Fadt, reset_reg) == 116 && offsetof(Fadt, reset_value) == 128);
+static_assert(offsetof(Fadt, sleep_control_reg) == 244 && offsetof(Fadt, sleep_status_reg) == 256);
 
 struct MadtHeader {
     SdtHeader header;
@@ -128,7 +131,10 @@ constexpr uint32_t kFadtWbinvd = 1u << 0;
 constexpr uint32_t kFadtProcC1 = 1u << 2;
 constexpr uint32_t kFadtPwrButton = 1u << 4;  // set = no fixed-feature power button
 constexpr uint32_t kFadtSlpButton = 1u << 5;
+constexpr uint32_t kFadtResetRegSup = 1u << 10;
 constexpr uint32_t kFadtHwReduced = 1u << 20;
+constexpr uint8_t kGasSystemIo = 1;
+constexpr uint8_t kGasAccessByte = 1;
 constexpr uint16_t kBootNoVga = 1u << 2;
 constexpr uint16_t kBootNoCmosRtc = 1u << 5;
 constexpr uint32_t kMadtPcatCompat = 1u << 0;
@@ -152,6 +158,18 @@ constexpr uint8_t kAmlCom1[] = {
     0x79, 0x00,                                                  //   EndTag
 };
 static_assert(sizeof(kAmlCom1) == 51);
+
+// Name (\_S5, Package () { 5, 0, 0, 0 }): SLP_TYPa (the AcpiSleepDevice's S5), SLP_TYPb (unused
+// on reduced hardware), two reserved. Byte-identical to what iasl 20200925 compiles from that
+// ASL (root prefix dropped, as for COM1).
+constexpr uint8_t kAmlS5[] = {
+    0x08, '_',  'S', '5', '_',                         // Name _S5_
+    0x12, 0x07, 0x04,                                  // Package, PkgLength 7, 4 elements
+    0x0A, acpi_sleep::kS5SleepType, 0x00, 0x00, 0x00,  // BytePrefix 5, Zero, Zero, Zero
+};
+static_assert(sizeof(kAmlS5) == 13);
+
+Gas io_byte_register(uint64_t port) { return Gas{kGasSystemIo, 8, 0, kGasAccessByte, port}; }
 
 template <size_t N>
 void set_chars(char (&dst)[N], std::string_view s) {
@@ -217,6 +235,9 @@ Result<void> validate_acpi_config(const AcpiConfig& config) {
         return fail(XEN_EINVAL, "ACPI: vcpus " + boot_fmt::dec(config.vcpus) + " (max " +
                                     boot_fmt::dec(max_vcpus) + ") must be 1.." +
                                     boot_fmt::dec(kAcpiMaxVcpus) + " with vcpus <= max");
+    if (config.sleep_port > 0x10000 - acpi_sleep::kLength)
+        return fail(XEN_EINVAL, "ACPI: sleep_port " + boot_fmt::hex(config.sleep_port) +
+                                    " leaves no room for its registers below 0x10000");
     return {};
 }
 
@@ -235,8 +256,9 @@ Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t 
     const uint64_t xsdt_off = img.place(sizeof(SdtHeader) + 2 * sizeof(uint64_t));
     const uint64_t fadt_off = img.place(sizeof(Fadt));
     const bool com1 = config.com1 && config.ioapic;
-    const uint32_t dsdt_len =
-        static_cast<uint32_t>(sizeof(SdtHeader) + (com1 ? sizeof(kAmlCom1) : 0));
+    const bool sleep = config.sleep_port != 0;
+    const uint32_t dsdt_len = static_cast<uint32_t>(
+        sizeof(SdtHeader) + (sleep ? sizeof(kAmlS5) : 0) + (com1 ? sizeof(kAmlCom1) : 0));
     const uint64_t dsdt_off = img.place(dsdt_len);
     const uint32_t madt_len =
         static_cast<uint32_t>(sizeof(MadtHeader) + max_vcpus * sizeof(MadtLapic) +
@@ -249,7 +271,12 @@ Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t 
 
     // Revision 2: 64-bit AML integers.
     img.put(dsdt_off, make_header("DSDT", dsdt_len, 2));
-    if (com1) img.put(dsdt_off + sizeof(SdtHeader), kAmlCom1);
+    uint64_t aml_off = dsdt_off + sizeof(SdtHeader);
+    if (sleep) {
+        img.put(aml_off, kAmlS5);
+        aml_off += sizeof(kAmlS5);
+    }
+    if (com1) img.put(aml_off, kAmlCom1);
     img.seal_table(dsdt_off);
 
     Fadt fadt{};
@@ -260,6 +287,13 @@ Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t 
     fadt.flags = kFadtWbinvd | kFadtProcC1 | kFadtPwrButton | kFadtSlpButton | kFadtHwReduced;
     // 8042 flag (bit 1) left clear: there is no keyboard controller to probe.
     fadt.iapc_boot_arch = kBootNoVga | (config.cmos_rtc ? 0 : kBootNoCmosRtc);
+    if (sleep) {
+        fadt.flags |= kFadtResetRegSup;
+        fadt.reset_reg = io_byte_register(config.sleep_port + acpi_sleep::kResetOffset);
+        fadt.reset_value = acpi_sleep::kResetValue;
+        fadt.sleep_control_reg = io_byte_register(config.sleep_port + acpi_sleep::kControlOffset);
+        fadt.sleep_status_reg = io_byte_register(config.sleep_port + acpi_sleep::kStatusOffset);
+    }
     fadt.minor_version = 0;
     std::memcpy(&fadt.hypervisor_vendor_id, "PVHV\0\0\0\0", 8);
     img.put(fadt_off, fadt);

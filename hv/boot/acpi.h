@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "hv/devices/acpi_sleep_device.h"
 #include "hv/error.h"
 #include "hv/mem/guest_memory.h"
 #include "hv/types.h"
@@ -23,6 +24,10 @@ struct AcpiConfig {
     // _CRS maps GSI 4 (as Firecracker and Cloud Hypervisor do); without it ttyS0 can
     // print (polled) but opening it fails. Set false when no UART is emulated.
     bool com1 = true;
+    // First of the three AcpiSleepDevice ports (control, status, reset). Without the FADT's
+    // sleep registers and \_S5 Linux installs no ACPI power-off, and without RESET_REG its
+    // reboot falls back to legacy reset methods pvhv does not emulate. 0: none of them.
+    uint16_t sleep_port = acpi_sleep::kDefaultPort;
 };
 
 // Where each table went (all inside [base, base+size)).
@@ -44,9 +49,12 @@ struct AcpiTables {
 //   SCI_INT is 9 nevertheless: Linux matches interrupt source overrides against SCI_INT,
 //   and 0 would make it treat the IRQ0->GSI2 override as the SCI (level, active low).
 //   Boot flags: no VGA, no 8042, no CMOS RTC unless cmos_rtc.
+//   With sleep_port: SLEEP_CONTROL_REG and SLEEP_STATUS_REG (Linux's acpi_sleep_state_supported
+//   wants both on reduced hardware), RESET_REG with RESET_VALUE and RESET_REG_SUP (acpi_reboot),
+//   all 8-bit system I/O registers of the AcpiSleepDevice.
 // - MADT: LAPIC address 0xFEE00000, PCAT_COMPAT; one Processor Local APIC per vCPU; the
 //   IOAPIC; overrides ISA IRQ0 -> GSI2 (edge, high) and IRQ9 -> GSI9 (level, high).
-// - DSDT: no AML except the optional COM1 device; CPUs are enumerated from the MADT.
+// - DSDT: \_S5 (with sleep_port) and the optional COM1 device; CPUs come from the MADT.
 // - RSDP revision 2 -> XSDT (and RSDT for acpi=rsdt) -> FADT, MADT; FADT -> DSDT.
 Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t max_size,
                                      const AcpiConfig& config);

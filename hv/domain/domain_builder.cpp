@@ -96,9 +96,13 @@ Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& con
                                              *layout, std::move(*mem));
     impl->set_memory_map(to_hvm_memmap(boot->e820));
 
-    // 4. Devices: COM1 for console=ttyS0, the 0xe9 debug port for early guest output.
+    // 4. Devices: COM1 for console=ttyS0, the 0xe9 debug port for early guest output, the
+    //    ACPI sleep/reset registers the FADT points at (poweroff/reboot without Xen leaves).
     if (auto r = impl->add_serial_port(); !r) return std::unexpected(r.error());
     if (auto r = impl->add_debug_port(); !r) return std::unexpected(r.error());
+    if (request.acpi.sleep_port != 0)
+        if (auto r = impl->add_acpi_sleep_device(request.acpi.sleep_port); !r)
+            return std::unexpected(r.error());
 
     // 5. vCPUs: the CPUID policy for each; vCPU 0 at the PVH entry, the others wait for
     //    INIT/SIPI from the guest (KVM leaves non-boot vCPUs in wait-for-SIPI).

@@ -37,6 +37,12 @@ Result<void> DomainImpl::add_debug_port() {
     return pio_.add(kDebugPort, 1, debug_port_.get(), "debug-port");
 }
 
+Result<void> DomainImpl::add_acpi_sleep_device(uint16_t port) {
+    acpi_sleep_ = std::make_unique<AcpiSleepDevice>([this] { shutdown(ShutdownReason::Poweroff); },
+                                                    [this] { shutdown(ShutdownReason::Reboot); });
+    return pio_.add(port, acpi_sleep::kLength, acpi_sleep_.get(), "acpi-sleep");
+}
+
 void DomainImpl::add_vcpu(kvm::Vcpu vcpu) {
     vcpus_.push_back(std::make_unique<VcpuThread>(std::move(vcpu), router_, counters_));
 }

@@ -9,6 +9,7 @@
 
 #include "hv/boot/guest_layout.h"
 #include "hv/cpu/vcpu_thread.h"
+#include "hv/devices/acpi_sleep_device.h"
 #include "hv/devices/bus.h"
 #include "hv/devices/debug_port.h"
 #include "hv/devices/uart_8250.h"
@@ -31,6 +32,7 @@ public:
     void set_memory_map(std::vector<hvm_memmap_table_entry> map) { memmap_ = std::move(map); }
     Result<void> add_serial_port();
     Result<void> add_debug_port();
+    Result<void> add_acpi_sleep_device(uint16_t port);  // the FADT's sleep/reset registers
     void add_vcpu(kvm::Vcpu vcpu);
 
     Result<void> start();
@@ -75,6 +77,7 @@ private:
     Bus mmio_{"mmio"};
     std::unique_ptr<Uart8250> uart_;
     std::unique_ptr<DebugPort> debug_port_;
+    std::unique_ptr<AcpiSleepDevice> acpi_sleep_;
     ExitRouter router_;
     std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
 

@@ -20,7 +20,7 @@ struct Script {
 };
 
 class FakeConnection final : public ControlConnection {
-public:
+  public:
     explicit FakeConnection(Script& s) : s_(s) {}
     Result<void> send(const control::Request& r) override {
         s_.sent.push_back(r);
@@ -33,33 +33,42 @@ public:
         return in;
     }
 
-private:
+  private:
     Script& s_;
 };
 
 class FakeConnector final : public ControlConnector {
-public:
+  public:
     explicit FakeConnector(Script& s) : s_(s) {}
     Result<std::unique_ptr<ControlConnection>> connect(bool start_pvd) override {
         s_.connects.push_back(start_pvd);
-        if (!s_.pvd_running && !start_pvd) return fail(XEN_ENOENT, "pvd is not running (nothing listens on /x)");
+        if (!s_.pvd_running && !start_pvd)
+            return fail(XEN_ENOENT, "pvd is not running (nothing listens on /x)");
         return std::unique_ptr<ControlConnection>(std::make_unique<FakeConnection>(s_));
     }
 
-private:
+  private:
     Script& s_;
 };
 
-Incoming msg(control::Response r) { return Incoming{Incoming::Kind::Message, std::move(r)}; }
+Incoming msg(control::Response r) {
+    return Incoming{Incoming::Kind::Message, std::move(r)};
+}
 
 class CommandsTest : public ::testing::Test {
-protected:
+  protected:
     int run(std::vector<std::string> args) {
         out_.str("");
         err_.str("");
-        CliEnv env{out_, err_, connector_, "/work", -1, [this](const std::string& p) -> Result<std::string> {
+        CliEnv env{out_,
+                   err_,
+                   connector_,
+                   "/work",
+                   -1,
+                   [this](const std::string& p) -> Result<std::string> {
                        auto it = files_.find(p);
-                       if (it == files_.end()) return fail(XEN_ENOENT, "cannot read " + p + ": No such file");
+                       if (it == files_.end())
+                           return fail(XEN_ENOENT, "cannot read " + p + ": No such file");
                        return it->second;
                    }};
         return dispatch(pvctl_commands(), args, env);
@@ -138,7 +147,8 @@ TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {
 
 TEST_F(CommandsTest, ErrorsFromPvdAreShownAndFail) {
     control::Response e;
-    e.set_error("domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
+    e.set_error(
+        "domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
     script_.replies = {msg(e)};
     EXPECT_EQ(run({"shutdown", "-w", "a"}), 1);
     EXPECT_NE(err_.str().find("pvctl: domain a has no PV control interface"), std::string::npos);
@@ -150,7 +160,8 @@ TEST_F(CommandsTest, CommandsOtherThanCreateNeverStartPvd) {
     EXPECT_EQ(run({"destroy", "a"}), 1);
     EXPECT_NE(err_.str().find("pvd is not running"), std::string::npos);
     EXPECT_EQ(run({"list"}), 0);  // no pvd: no domains
-    EXPECT_EQ(out_.str(), "Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+    EXPECT_EQ(out_.str(),
+              "Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
     EXPECT_EQ(run({"list", "-l"}), 0);
     EXPECT_EQ(out_.str(), "[]\n");
     for (bool start : script_.connects) EXPECT_FALSE(start);
@@ -213,7 +224,9 @@ TEST_F(CommandsTest, CreateParsesLocallyAndSendsAStructuredConfig) {
 
 TEST_F(CommandsTest, CreateCfgErrorsShowFileAndLineAndNeverConnect) {
     EXPECT_EQ(run({"create", "bad.cfg"}), kExitCreateFailed);
-    EXPECT_NE(err_.str().find("bad.cfg:3: memory expects a non-negative integer"), std::string::npos) << err_.str();
+    EXPECT_NE(err_.str().find("bad.cfg:3: memory expects a non-negative integer"),
+              std::string::npos)
+        << err_.str();
     EXPECT_NE(err_.str().find("bad.cfg:4: warning: unknown key foo"), std::string::npos);
     EXPECT_EQ(run({"create", "missing.cfg"}), kExitCreateFailed);
     EXPECT_NE(err_.str().find("cannot read missing.cfg"), std::string::npos);
@@ -285,7 +298,7 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     script_.replies = {msg(i)};
     EXPECT_EQ(run({"info"}), 0);
     EXPECT_NE(out_.str().find("pvd version"), std::string::npos);
-    EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos);
+    EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos) << out_.str();
 }
 
 }  // namespace

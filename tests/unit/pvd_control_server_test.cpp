@@ -1,22 +1,23 @@
 // End-to-end tests of pvd's control server over a real unix socket, with fake domains,
 // driven by pvctl's own command handlers and by a raw framed client.
+#include <fcntl.h>
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include "dom0-tools/pvctl/commands.h"
 #include "dom0-tools/pvd/control_server.h"
@@ -30,17 +31,19 @@ namespace {
 using namespace std::chrono_literals;
 
 class ControlServerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         // Short: sun_path holds 107 bytes.
         dir_ = "/tmp/pvd_srv." + std::to_string(::getpid()) + "." + std::to_string(counter_++);
         std::filesystem::remove_all(dir_);
         ASSERT_TRUE(ensure_private_dir(dir_));
-        manager_ = std::make_unique<DomainManager>(io_, factory_, ManagerOptions{console_dir(dir_)});
+        manager_ =
+            std::make_unique<DomainManager>(io_, factory_, ManagerOptions{console_dir(dir_)});
         server_ = std::make_unique<ControlServer>(
-            io_, *manager_, ServerInfo{"test", dir_, socket_path(dir_), [] {
-                                           return std::vector<std::pair<std::string, std::string>>{{"kvm", "fake"}};
-                                       }});
+            io_, *manager_,
+            ServerInfo{"test", dir_, socket_path(dir_), [] {
+                           return std::vector<std::pair<std::string, std::string>>{{"kvm", "fake"}};
+                       }});
         ASSERT_TRUE(claim_socket_path(socket_path(dir_)));
         ASSERT_TRUE(server_->listen());
         connector_ = std::make_unique<UnixConnector>(dir_, nullptr);
@@ -68,10 +71,15 @@ protected:
         return fut.get();
     }
 
-    int pvctl(std::vector<std::string> args) {
+    int pvctl(std::vector<std::string> args, int input_fd = -1) {
         out_.str("");
         err_.str("");
-        CliEnv env{out_, err_, *connector_, dir_, -1, [](const std::string& p) -> Result<std::string> {
+        CliEnv env{out_,
+                   err_,
+                   *connector_,
+                   dir_,
+                   input_fd,
+                   [](const std::string& p) -> Result<std::string> {
                        std::ifstream f(p);
                        if (!f) return fail(XEN_ENOENT, "cannot read " + p);
                        std::stringstream s;
@@ -98,12 +106,15 @@ protected:
         return nullptr;
     }
 
-    size_t domains() { return on_loop([this] { return manager_->size(); }); }
+    size_t domains() {
+        return on_loop([this] { return manager_->size(); });
+    }
 
     static inline int counter_ = 0;
     std::string dir_;
     boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+        boost::asio::make_work_guard(io_);
     testing::FakeFactory factory_;
     std::unique_ptr<DomainManager> manager_;
     std::unique_ptr<ControlServer> server_;
@@ -113,7 +124,8 @@ protected:
 };
 
 TEST_F(ControlServerTest, CreateForegroundPropagatesTheShutdownCode) {
-    for (auto [reason, code] : {std::pair{ShutdownReason::Poweroff, 0}, {ShutdownReason::Crash, 3},
+    for (auto [reason, code] : {std::pair{ShutdownReason::Poweroff, 0},
+                                {ShutdownReason::Crash, 3},
                                 {ShutdownReason::Watchdog, 4}}) {
         const size_t n = factory_.built.size() + 1;
         std::thread guest([&] {
@@ -132,10 +144,12 @@ TEST_F(ControlServerTest, ListDestroyByNameAndId) {
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0) << err_.str();
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg", "name='h'", "memory=64"}), 0) << err_.str();
     ASSERT_EQ(pvctl({"list"}), 0);
-    EXPECT_NE(out_.str().find("g                                            1   128     1     r-----"),
-              std::string::npos)
+    EXPECT_NE(
+        out_.str().find("g                                            1   128     1     r-----"),
+        std::string::npos)
         << out_.str();
-    EXPECT_NE(out_.str().find("h                                            2    64"), std::string::npos);
+    EXPECT_NE(out_.str().find("h                                            2    64"),
+              std::string::npos);
     EXPECT_EQ(pvctl({"create", dir_ + "/g.cfg"}), kExitCreateFailed);
     EXPECT_NE(err_.str().find("a domain named g already exists"), std::string::npos);
     EXPECT_EQ(pvctl({"destroy", "g"}), 0);
@@ -148,7 +162,8 @@ TEST_F(ControlServerTest, ListDestroyByNameAndId) {
 TEST_F(ControlServerTest, ShutdownReportsTheMissingPvControlInterface) {
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 1);
-    EXPECT_NE(err_.str().find("domain g has no PV control interface (xenstore arrives with the PV core); use destroy"),
+    EXPECT_NE(err_.str().find("domain g has no PV control interface (xenstore arrives with the PV "
+                              "core); use destroy"),
               std::string::npos)
         << err_.str();
 }
@@ -193,6 +208,52 @@ TEST_F(ControlServerTest, ConsoleEndsWhenTheDomainIsDestroyedElsewhere) {
     EXPECT_NE(err_.str().find("destroyed"), std::string::npos);
 }
 
+TEST_F(ControlServerTest, CtrlBracketDetachesTheConsoleAndRestoresTheTerminal) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    ASSERT_GE(master, 0);
+    ASSERT_EQ(::grantpt(master), 0);
+    ASSERT_EQ(::unlockpt(master), 0);
+    const int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    ASSERT_GE(tty, 0);
+    std::thread user([&] {
+        std::this_thread::sleep_for(100ms);
+        d->guest_console("login: ");
+        std::this_thread::sleep_for(50ms);
+        const char keys[] = {'x', 0x1d};
+        EXPECT_EQ(::write(master, keys, sizeof keys), 2);
+    });
+    EXPECT_EQ(pvctl({"console", "g"}, tty), 0);
+    user.join();
+    EXPECT_EQ(out_.str(), "login: ");
+    EXPECT_NE(err_.str().find("Ctrl-] detaches"), std::string::npos);
+    termios t{};
+    ASSERT_EQ(::tcgetattr(tty, &t), 0);
+    EXPECT_TRUE(t.c_lflag & ICANON);
+    EXPECT_TRUE(t.c_lflag & ECHO);
+    EXPECT_EQ(domains(), 1u);  // detaching leaves the domain running
+    ::close(tty);
+    ::close(master);
+}
+
+TEST_F(ControlServerTest, InterruptedForegroundCreateExits130AndTheDomainIsDestroyed) {
+    const pthread_t me = ::pthread_self();
+    std::thread user([&] {
+        wait_built(1);
+        std::this_thread::sleep_for(50ms);
+        ::pthread_kill(me, SIGINT);  // Ctrl-C; pvctl is single-threaded, the test is not
+    });
+    EXPECT_EQ(pvctl({"create", "-F", "-q", dir_ + "/g.cfg"}), kExitInterrupted);
+    user.join();
+    for (int i = 0; i < 200 && domains() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(domains(), 0u);
+    // The previous SIGINT disposition is back (the guard is gone).
+    struct sigaction sa{};
+    ::sigaction(SIGINT, nullptr, &sa);
+    EXPECT_EQ(sa.sa_handler, SIG_DFL);
+}
+
 TEST_F(ControlServerTest, ForegroundDomainDiesWithItsConnection) {
     auto conn = connector_->connect(false);
     ASSERT_TRUE(conn);
@@ -214,6 +275,23 @@ TEST_F(ControlServerTest, ForegroundDomainDiesWithItsConnection) {
     EXPECT_TRUE(factory_.built[0]->destroyed);
 }
 
+TEST_F(ControlServerTest, PreservedForegroundDomainGoesWhenPvctlExits) {
+    std::thread guest([&] { wait_built(1)->guest_shutdown(ShutdownReason::Poweroff); });
+    EXPECT_EQ(pvctl({"create", "-F", "-q", dir_ + "/g.cfg", "on_poweroff='preserve'"}), 0)
+        << err_.str();
+    guest.join();
+    for (int i = 0; i < 200 && domains() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(domains(), 0u);
+    // Without -F a preserved domain stays until destroyed.
+    std::thread guest2([&] { wait_built(2)->guest_shutdown(ShutdownReason::Poweroff); });
+    EXPECT_EQ(pvctl({"create", "-c", "-q", dir_ + "/g.cfg", "on_poweroff='preserve'"}), 0)
+        << err_.str();
+    guest2.join();
+    EXPECT_EQ(domains(), 1u);
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("---s--"), std::string::npos) << out_.str();
+}
+
 TEST_F(ControlServerTest, XlConfigTextIsParsedByPvd) {
     auto conn = connector_->connect(false);
     control::Request r;
@@ -231,7 +309,8 @@ TEST_F(ControlServerTest, XlConfigTextIsParsedByPvd) {
     x->set_text("name='u'\nmemory=[\n");
     reply = call(**conn, r);
     ASSERT_TRUE(reply);
-    EXPECT_NE(reply->error().find("/srv/t.cfg:3: unterminated [ list ]"), std::string::npos) << reply->error();
+    EXPECT_NE(reply->error().find("/srv/t.cfg:2: unterminated [ list ]"), std::string::npos)
+        << reply->error();
 }
 
 TEST_F(ControlServerTest, WireConfigsAreValidated) {
@@ -254,7 +333,8 @@ TEST_F(ControlServerTest, EmptyAndMalformedRequests) {
     // A body that is not a Request: error reply, then pvd hangs up.
     auto raw = connect_unix(socket_path(dir_));
     const char junk[] = {3, 0, 0, 0, '\xff', '\xff', '\xff'};
-    ASSERT_EQ(::send(raw->get(), junk, sizeof junk, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof junk));
+    ASSERT_EQ(::send(raw->get(), junk, sizeof junk, MSG_NOSIGNAL),
+              static_cast<ssize_t>(sizeof junk));
     UnixControlConnection c2(std::move(*raw));
     auto in = c2.receive(-1);
     ASSERT_TRUE(in);
@@ -321,7 +401,7 @@ TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {
 }
 
 TEST_F(ControlServerTest, SocketIsPrivate) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(socket_path(dir_).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     ASSERT_EQ(::stat(dir_.c_str(), &st), 0);

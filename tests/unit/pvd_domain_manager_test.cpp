@@ -1,14 +1,12 @@
 // Unit tests of pvd's domain manager against fake domains: ids, names, actions, posting.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
 
 #include "dom0-tools/pvd/domain_manager.h"
 #include "dom0-tools/pvd/exit_codes.h"
@@ -24,18 +22,22 @@ struct RecordingWatcher : DomainWatcher {
     std::vector<std::pair<DomId, DomId>> restarts;
     std::vector<ExitInfo> exits;
     void on_console(DomId, std::string_view b) override { console += b; }
-    void on_restarted(DomId o, DomId n, ShutdownReason, const std::string&) override { restarts.emplace_back(o, n); }
+    void on_restarted(DomId o, DomId n, ShutdownReason, const std::string&) override {
+        restarts.emplace_back(o, n);
+    }
     void on_exited(DomId, const ExitInfo& i) override { exits.push_back(i); }
 };
 
 class DomainManagerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("pvd_mgr_test." + std::to_string(::getpid()) + "." +
-                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ = std::filesystem::temp_directory_path() /
+               ("pvd_mgr_test." + std::to_string(::getpid()) + "." +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
-        mgr_ = std::make_unique<DomainManager>(io_, factory_, ManagerOptions{(dir_ / "console").string()});
+        mgr_ = std::make_unique<DomainManager>(io_, factory_,
+                                               ManagerOptions{(dir_ / "console").string()});
     }
     void TearDown() override {
         mgr_.reset();
@@ -268,8 +270,9 @@ TEST_F(DomainManagerTest, ShutdownWithoutPvControlIsAClearError) {
     auto id = mgr_->create(config("a"), nullptr);
     auto r = mgr_->shutdown(*id, ShutdownReason::Poweroff);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().message,
-              "domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
+    EXPECT_EQ(
+        r.error().message,
+        "domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
     factory_.pv_control = true;
     auto id2 = mgr_->create(config("b"), nullptr);
     ASSERT_TRUE(mgr_->shutdown(*id2, ShutdownReason::Poweroff));

@@ -21,7 +21,8 @@ XlCfgResult parse_ok(const std::string& text, std::vector<std::string> overrides
     return *r;
 }
 
-std::vector<std::string> parse_errors(const std::string& text, std::vector<std::string> overrides = {},
+std::vector<std::string> parse_errors(const std::string& text,
+                                      std::vector<std::string> overrides = {},
                                       const std::string& path = "guest.cfg") {
     auto r = parse_xl_cfg(XlCfgInput{text, path, std::move(overrides), "/home/u"});
     if (r) {
@@ -41,7 +42,8 @@ bool contains(const std::vector<std::string>& v, const std::string& needle) {
 
 TEST(XlCfgSyntax, ValueForms) {
     XlSettings s;
-    ASSERT_TRUE(parse_xl_settings("a = \"dq\"\nb = 'sq'\nc = 42\nd = 0x1F\ne = [ \"x\", 'y', 3 ]\n", "f", false, s));
+    ASSERT_TRUE(parse_xl_settings("a = \"dq\"\nb = 'sq'\nc = 42\nd = 0x1F\ne = [ \"x\", 'y', 3 ]\n",
+                                  "f", false, s));
     EXPECT_EQ(s.find("a")->value.kind, XlValue::Kind::String);
     EXPECT_EQ(s.find("a")->value.text, "dq");
     EXPECT_EQ(s.find("b")->value.text, "sq");
@@ -58,21 +60,23 @@ TEST(XlCfgSyntax, ValueForms) {
 TEST(XlCfgSyntax, EscapesInDoubleQuotesOnly) {
     XlSettings s;
     ASSERT_TRUE(parse_xl_settings(R"(a = "t\tn\n\"q\" \x41\101\\"
-b = 'no\escape')", "f", false, s));
+b = 'no\escape')",
+                                  "f", false, s));
     EXPECT_EQ(s.find("a")->value.text, "t\tn\n\"q\" AA\\");
     EXPECT_EQ(s.find("b")->value.text, "no\\escape");
 }
 
 TEST(XlCfgSyntax, MultiLineListsCommentsSemicolonsTrailingComma) {
     XlSettings s;
-    ASSERT_TRUE(parse_xl_settings("# header\n"
-                                  "disk = [ 'a',   # first\n"
-                                  "         'b',\n"
-                                  "\n"
-                                  "       ]\n"
-                                  "x = 1; y = 2 ; z = [] # trailing\n"
-                                  "nested = [ [ 1, 2 ], [ 3 ] ]\n",
-                                  "f", false, s));
+    ASSERT_TRUE(
+        parse_xl_settings("# header\n"
+                          "disk = [ 'a',   # first\n"
+                          "         'b',\n"
+                          "\n"
+                          "       ]\n"
+                          "x = 1; y = 2 ; z = [] # trailing\n"
+                          "nested = [ [ 1, 2 ], [ 3 ] ]\n",
+                          "f", false, s));
     EXPECT_EQ(s.find("disk")->value.items.size(), 2u);
     EXPECT_EQ(s.find("disk")->line, 2);
     EXPECT_EQ(s.find("y")->value.text, "2");
@@ -95,7 +99,7 @@ TEST(XlCfgSyntax, ErrorsCarryFileAndLine) {
         {"a = 1\nb 2\n", "f:2: expected '=' after 'b'"},
         {"a = 1\n\nb = \"open\n", "f:3: unterminated \"string\""},
         {"a = 'x\n'", "f:1: unterminated 'string'"},
-        {"a = [ 1,\n 2\n", "f:3: unterminated [ list ]"},
+        {"a = 1\nb = [ 1,\n 2\n", "f:2: unterminated [ list ]"},
         {"a = [ 1 2 ]", "f:1: expected ',' or ']'"},
         {"a = 1 2", "f:1: expected end of line or ';'"},
         {"a =\n", "f:1: expected a value"},
@@ -114,7 +118,8 @@ TEST(XlCfgSyntax, ErrorsCarryFileAndLine) {
 
 TEST(XlCfgSyntax, AppendConcatenatesStringsAndLists) {
     XlSettings s;
-    ASSERT_TRUE(parse_xl_settings("e = 'a'\ne += 'b'\nl = [1]\nl += [2, 3]\nn += 'new'\n", "f", false, s));
+    ASSERT_TRUE(
+        parse_xl_settings("e = 'a'\ne += 'b'\nl = [1]\nl += [2, 3]\nn += 'new'\n", "f", false, s));
     EXPECT_EQ(s.find("e")->value.text, "ab");
     EXPECT_EQ(s.find("l")->value.items.size(), 3u);
     EXPECT_EQ(s.find("n")->value.text, "new");
@@ -159,10 +164,13 @@ TEST(XlCfg, AllSupportedKeys) {
 TEST(XlCfg, XenCpuidDefaultsByTypeAndCanBeTurnedOff) {
     EXPECT_FALSE(parse_ok(std::string(kMinimal) + "type = 'hvm'\n").config.xen_cpuid);
     EXPECT_FALSE(parse_ok(std::string(kMinimal) + "xen_cpuid = 0\n").config.xen_cpuid);
-    EXPECT_TRUE(contains(parse_errors(std::string(kMinimal) + "xen_cpuid = 2\n"), "guest.cfg:3: xen_cpuid = 2 is out of range"));
+    EXPECT_TRUE(contains(parse_errors(std::string(kMinimal) + "xen_cpuid = 2\n"),
+                         "guest.cfg:3: xen_cpuid = 2 is out of range"));
 }
 
-TEST(XlCfg, OctalLikeXl) { EXPECT_EQ(parse_ok(std::string(kMinimal) + "memory = 010\n").config.memory_mib, 8u); }
+TEST(XlCfg, OctalLikeXl) {
+    EXPECT_EQ(parse_ok(std::string(kMinimal) + "memory = 010\n").config.memory_mib, 8u);
+}
 
 TEST(XlCfg, PvIsRefusedClearly) {
     auto e = parse_errors(std::string(kMinimal) + "type = \"pv\"\n");
@@ -172,8 +180,9 @@ TEST(XlCfg, PvIsRefusedClearly) {
 }
 
 TEST(XlCfg, BadValuesAreErrorsWithLines) {
-    auto e = parse_errors("name = 'g'\nkernel = '/k'\nmemory = 'lots'\nvcpus = 0\non_crash = 'explode'\n"
-                          "type = 'xen'\nkernel_extra = 1\ncmdline = [ 'a' ]\n");
+    auto e = parse_errors(
+        "name = 'g'\nkernel = '/k'\nmemory = 'lots'\nvcpus = 0\non_crash = 'explode'\n"
+        "type = 'xen'\nkernel_extra = 1\ncmdline = [ 'a' ]\n");
     EXPECT_TRUE(contains(e, "guest.cfg:3: memory expects a non-negative integer, got \"lots\""));
     EXPECT_TRUE(contains(e, "guest.cfg:4: vcpus = 0 is out of range (1..128)"));
     EXPECT_TRUE(contains(e, "guest.cfg:5: on_crash must be one of destroy, restart"));
@@ -189,25 +198,30 @@ TEST(XlCfg, MissingRequiredKeys) {
 }
 
 TEST(XlCfg, NameRules) {
-    EXPECT_TRUE(contains(parse_errors("name = '12'\nkernel = '/k'\n"), "guest.cfg:1: the domain name must not be a number"));
+    EXPECT_TRUE(contains(parse_errors("name = '12'\nkernel = '/k'\n"),
+                         "guest.cfg:1: the domain name must not be a number"));
     EXPECT_TRUE(contains(parse_errors("name = 'a/b'\nkernel = '/k'\n"), "may only contain"));
     EXPECT_TRUE(contains(parse_errors("name = ''\nkernel = '/k'\n"), "empty"));
     EXPECT_EQ(parse_ok("name = 'web-1.example_2'\nkernel = '/k'\n").config.name, "web-1.example_2");
 }
 
 TEST(XlCfg, UnsupportedAndUnknownKeysWarnWithLines) {
-    auto r = parse_ok(std::string(kMinimal) + "disk = [ 'phy:/dev/vg/g,xvda,w' ]\nvif = []\nmaxmem = 512\n"
-                                              "builder = 'hvm'\nfrobnicate = 1\n");
+    auto r = parse_ok(std::string(kMinimal) +
+                      "disk = [ 'phy:/dev/vg/g,xvda,w' ]\nvif = []\nmaxmem = 512\n"
+                      "builder = 'hvm'\nfrobnicate = 1\n");
     ASSERT_EQ(r.warnings.size(), 5u);
-    EXPECT_EQ(r.warnings[0], "/etc/pvhv/guest.cfg:3: warning: key disk is not supported yet, ignored");
-    EXPECT_TRUE(contains(r.warnings, "guest.cfg:6: warning: key builder is not supported yet, ignored"));
+    EXPECT_EQ(r.warnings[0],
+              "/etc/pvhv/guest.cfg:3: warning: key disk is not supported yet, ignored");
+    EXPECT_TRUE(
+        contains(r.warnings, "guest.cfg:6: warning: key builder is not supported yet, ignored"));
     EXPECT_EQ(r.warnings[4], "/etc/pvhv/guest.cfg:7: warning: unknown key frobnicate");
 }
 
 TEST(XlCfg, DuplicateKeyInFileWarnsAndLastWins) {
     auto r = parse_ok(std::string(kMinimal) + "memory = 64\nmemory = 96\n");
     EXPECT_EQ(r.config.memory_mib, 96u);
-    EXPECT_TRUE(contains(r.warnings, "guest.cfg:4: warning: key 'memory' was already set on line 3"));
+    EXPECT_TRUE(
+        contains(r.warnings, "guest.cfg:4: warning: key 'memory' was already set on line 3"));
 }
 
 TEST(XlCfg, CoredumpActionsWarn) {
@@ -217,9 +231,11 @@ TEST(XlCfg, CoredumpActionsWarn) {
 }
 
 TEST(XlCfg, RootAndExtraFollowXl) {
-    EXPECT_EQ(parse_ok(std::string(kMinimal) + "root = '/dev/xvda1 ro'\nextra = 'console=hvc0'\n").config.cmdline,
+    EXPECT_EQ(parse_ok(std::string(kMinimal) + "root = '/dev/xvda1 ro'\nextra = 'console=hvc0'\n")
+                  .config.cmdline,
               "root=/dev/xvda1 ro console=hvc0");
-    EXPECT_EQ(parse_ok(std::string(kMinimal) + "root = '/dev/xvda1'\n").config.cmdline, "root=/dev/xvda1");
+    EXPECT_EQ(parse_ok(std::string(kMinimal) + "root = '/dev/xvda1'\n").config.cmdline,
+              "root=/dev/xvda1");
     EXPECT_EQ(parse_ok(std::string(kMinimal) + "extra = 'quiet'\n").config.cmdline, "quiet");
     EXPECT_EQ(parse_ok(kMinimal).config.cmdline, "");
     auto r = parse_ok(std::string(kMinimal) + "cmdline = 'a=b'\nroot = '/dev/x'\nextra = 'q'\n");
@@ -229,7 +245,8 @@ TEST(XlCfg, RootAndExtraFollowXl) {
 
 TEST(XlCfg, RelativePathsResolveAgainstCfgDirectory) {
     // Absolute cfg path: its directory.
-    auto a = parse_ok("name='g'\nkernel='../k/vmlinux'\nramdisk='./i.img'\n", {}, "/srv/guests/g.cfg");
+    auto a =
+        parse_ok("name='g'\nkernel='../k/vmlinux'\nramdisk='./i.img'\n", {}, "/srv/guests/g.cfg");
     EXPECT_EQ(a.config.kernel, "/srv/k/vmlinux");
     EXPECT_EQ(a.config.ramdisk, "/srv/guests/i.img");
     // Relative cfg path: relative to cwd first.
@@ -240,9 +257,10 @@ TEST(XlCfg, RelativePathsResolveAgainstCfgDirectory) {
 }
 
 TEST(XlCfg, OverridesWinAndResolveAgainstCwd) {
-    auto r = parse_ok(std::string(kMinimal) + "memory = 128\n",
-                      {"memory=64", "kernel='bzImage'", "extra=\"console=hvc0\"", "extra+=' quiet'"},
-                      "/etc/pvhv/guest.cfg");
+    auto r =
+        parse_ok(std::string(kMinimal) + "memory = 128\n",
+                 {"memory=64", "kernel='bzImage'", "extra=\"console=hvc0\"", "extra+=' quiet'"},
+                 "/etc/pvhv/guest.cfg");
     EXPECT_EQ(r.config.memory_mib, 64u);
     EXPECT_EQ(r.config.kernel, "/home/u/bzImage");
     EXPECT_EQ(r.config.cmdline, "console=hvc0 quiet");
@@ -265,7 +283,8 @@ TEST(XlCfg, SyntaxErrorStopsButKeepsEarlierWarnings) {
     auto r = parse_xl_cfg(XlCfgInput{"name = 'g'\nkernel = '/k'\nmemory = [\n", "g.cfg", {}, "/"});
     ASSERT_FALSE(r);
     ASSERT_EQ(r.error().errors.size(), 1u);
-    EXPECT_NE(r.error().errors[0].find("g.cfg:4: unterminated [ list ]"), std::string::npos) << r.error().errors[0];
+    EXPECT_NE(r.error().errors[0].find("g.cfg:3: unterminated [ list ]"), std::string::npos)
+        << r.error().errors[0];
 }
 
 }  // namespace

@@ -37,8 +37,9 @@ struct FakeDomainState {
 };
 
 class FakeDomain final : public GuestDomain {
-public:
-    explicit FakeDomain(std::shared_ptr<FakeDomainState> s, bool fail_start) : s_(std::move(s)), fail_start_(fail_start) {}
+  public:
+    explicit FakeDomain(std::shared_ptr<FakeDomainState> s, bool fail_start)
+        : s_(std::move(s)), fail_start_(fail_start) {}
     ~FakeDomain() override { destroy(); }
 
     Result<void> start() override {
@@ -82,7 +83,7 @@ public:
         return {};
     }
 
-private:
+  private:
     std::shared_ptr<FakeDomainState> s_;
     bool fail_start_;
 };
@@ -90,9 +91,9 @@ private:
 // Records every domain it builds; failures can be scripted. Used on the loop thread only,
 // but tests read `built` from their own thread after joining: `mu` guards it.
 class FakeFactory final : public DomainFactory {
-public:
+  public:
     Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
-                                               DomainObserver& observer) override {
+                                                DomainObserver& observer) override {
         std::lock_guard lock(mu);
         if (fail_create) return fail(XEN_ENOMEM, "fake create failure");
         auto s = std::make_shared<FakeDomainState>();
