@@ -378,6 +378,15 @@ void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
         if (auto s = w.watcher.lock()) s->on_restarted(old_id, *fresh, reason, config.name);
 }
 
+// "exits io=6 wrmsr=1; hypercalls console_io=4 ...": what a finished domain cost, for the log.
+std::string DomainManager::summarize(const CountersSnapshot& c) {
+    std::string s = "exits";
+    for (const auto& [name, n] : c.exits) s += " " + name + "=" + std::to_string(n);
+    s += "; hypercalls";
+    for (const auto& [name, n] : c.hypercalls) s += " " + name + "=" + std::to_string(n);
+    return s + "; enosys=" + std::to_string(c.hypercall_enosys);
+}
+
 void DomainManager::notify_exited(Entry& e, const ExitInfo& info) {
     const auto watchers = std::move(e.watchers);
     e.watchers.clear();
@@ -390,6 +399,7 @@ void DomainManager::finish(DomId id, const ExitInfo& info) {
     if (it == domains_.end()) return;
     // Destroy first: by the time a watcher hears "exited", the guest is gone for good.
     it->second.domain->destroy();
+    log_info(label(id, it->second.name) + " counted " + summarize(it->second.domain->counters()));
     auto watchers = std::move(it->second.watchers);
     domains_.erase(it);
     for (const auto& w : watchers)
