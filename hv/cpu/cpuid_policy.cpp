@@ -1,6 +1,8 @@
 // CPUID policy: per-vCPU APIC ids, the hypervisor-present bit, Xen's leaves.
 #include "hv/cpu/cpuid_policy.h"
 
+#include <asm/kvm_para.h>
+
 #include "hv/xen_public.h"
 
 namespace pvhv {
@@ -20,13 +22,29 @@ kvm_cpuid_entry2 leaf(uint32_t function, uint32_t eax, uint32_t ebx, uint32_t ec
     return e;
 }
 
+// KVM paravirt features whose implementation is entirely in the kernel, so a guest may use
+// them with no help from pvd: kvmclock (the guest's TSC frequency and a stable clock; without
+// it a reduced-hardware ACPI guest has no way to calibrate the TSC), no-op port 0x80 delays,
+// PV EOI. Features that need the VMM (async page faults, map-GPA-range exits, migration
+// control, MSI extended destination ids) are not offered.
+constexpr uint32_t kKvmFeaturesInKernel =
+    (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_NOP_IO_DELAY) |
+    (1u << KVM_FEATURE_CLOCKSOURCE2) | (1u << KVM_FEATURE_PV_EOI) |
+    (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+
 }  // namespace
 
 std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                          const CpuidPolicyInput& in) {
     std::vector<kvm_cpuid_entry2> out;
     for (kvm_cpuid_entry2 e : supported) {
-        if (e.function >= 0x40000000 && e.function <= 0x4fffffff) continue;
+        if (e.function >= 0x40000000 && e.function <= 0x4fffffff) {
+            // A guest without the Xen leaves sees KVM's own signature and in-kernel features.
+            if (in.xen_leaves || (e.function != KVM_CPUID_SIGNATURE && e.function != KVM_CPUID_FEATURES))
+                continue;
+            if (e.function == KVM_CPUID_SIGNATURE) e.eax = KVM_CPUID_FEATURES;
+            if (e.function == KVM_CPUID_FEATURES) e.eax &= kKvmFeaturesInKernel, e.edx = 0;
+        }
         switch (e.function) {
             case 1:
                 e.ebx = (e.ebx & 0x00ffffff) | (in.vcpu_id << 24);  // initial APIC id

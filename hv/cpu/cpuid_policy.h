@@ -21,8 +21,10 @@ struct CpuidPolicyInput {
     uint32_t xen_version = 0;    // major << 16 | minor
 };
 
-// Builds the per-vCPU CPUID table from KVM's supported entries. Any hypervisor leaves KVM
-// offers itself (0x40000000-0x4fffffff) are dropped: pvhv decides what the guest sees there.
+// Builds the per-vCPU CPUID table from KVM's supported entries. In the hypervisor range
+// (0x40000000-0x4fffffff) the guest sees either Xen's leaves (xen_leaves) or KVM's own
+// signature and the paravirt features KVM implements in the kernel (kvmclock...), never both:
+// Linux picks the hypervisor whose leaves sit highest, so two would be ambiguous.
 std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                          const CpuidPolicyInput& in);
 

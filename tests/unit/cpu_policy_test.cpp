@@ -1,6 +1,8 @@
 // Unit tests of the CPUID policy and the hypercall page stub bytes.
 #include <gtest/gtest.h>
 
+#include <asm/kvm_para.h>
+
 #include "hv/cpu/cpuid_policy.h"
 #include "hv/hypercall/hypercall_page.h"
 #include "hv/xen_public.h"
@@ -16,12 +18,16 @@ const kvm_cpuid_entry2* find(const std::vector<kvm_cpuid_entry2>& t, uint32_t fn
 }
 
 std::vector<kvm_cpuid_entry2> host() {
-    std::vector<kvm_cpuid_entry2> v(3);
+    std::vector<kvm_cpuid_entry2> v(5);
     v[0].function = 1;
     v[0].ebx = 0xff000800;
-    v[1].function = 0x40000000;  // KVM's own signature leaf: must be dropped
+    v[1].function = 0x40000000;  // KVM's own signature leaf
+    v[1].eax = 0x40000001;
     v[1].ebx = 0x4b4d564b;
     v[2].function = 0xb;
+    v[3].function = 0x40000001;  // KVM's features: everything offered
+    v[3].eax = 0xffffffff;
+    v[4].function = 0x40000010;  // a leaf beyond KVM's two: never passed on
     return v;
 }
 
@@ -47,9 +53,23 @@ TEST(CpuidPolicy, XenLeaves) {
     EXPECT_EQ(find(t, 0xb)->edx, 3u);
 }
 
-TEST(CpuidPolicy, PlainPvhHasNoHypervisorLeaves) {
+TEST(CpuidPolicy, PlainPvhSeesOnlyKvmsInKernelFeatures) {
     auto t = make_cpuid(host(), {.vcpu_id = 0, .xen_leaves = false});
-    for (const auto& e : t) EXPECT_FALSE(e.function >= 0x40000000 && e.function < 0x50000000);
+    ASSERT_NE(find(t, 0x40000000), nullptr);
+    EXPECT_EQ(find(t, 0x40000000)->ebx, 0x4b4d564bu);  // "KVMK"
+    const uint32_t features = find(t, 0x40000001)->eax;
+    EXPECT_TRUE(features & (1u << KVM_FEATURE_CLOCKSOURCE2));
+    EXPECT_FALSE(features & (1u << KVM_FEATURE_ASYNC_PF));
+    EXPECT_FALSE(features & (1u << KVM_FEATURE_MIGRATION_CONTROL));
+    EXPECT_EQ(find(t, 0x40000010), nullptr);
+}
+
+TEST(CpuidPolicy, XenLeavesReplaceKvms) {
+    auto t = make_cpuid(host(), {.vcpu_id = 0, .xen_leaves = true});
+    EXPECT_EQ(find(t, 0x40000000)->ebx, static_cast<uint32_t>(XEN_CPUID_SIGNATURE_EBX));
+    int n = 0;
+    for (const auto& e : t) n += e.function == 0x40000000;
+    EXPECT_EQ(n, 1);
 }
 
 TEST(HypercallPage, StubShape) {
