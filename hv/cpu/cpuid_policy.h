@@ -9,8 +9,11 @@
 namespace pvhv {
 
 inline constexpr uint32_t kXenCpuidBase = 0x40000000;
-// Xen's hypercall-page MSR (leaf base+2 EBX). Guests write gpa|page_index to it.
-inline constexpr uint32_t kXenHypercallMsr = 0x40000000;
+// Xen's hypercall-page MSR (leaf base+2 EBX); guests write gpa|page_index to it. Xen uses
+// 0x40000000, or 0x40000200 when Viridian (Hyper-V) leaves come first. pvhv uses the latter
+// always: KVM treats 0x40000000 as a Hyper-V MSR, while 0x40000200 is unknown to KVM and so
+// reaches pvd as a user-space MSR exit without an MSR filter.
+inline constexpr uint32_t kXenHypercallMsr = 0x40000200;
 
 struct CpuidPolicyInput {
     uint32_t vcpu_id = 0;

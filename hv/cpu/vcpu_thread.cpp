@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <optional>
+
 #include "hv/log.h"
 
 namespace pvhv {
@@ -22,12 +24,45 @@ void install_kick_handler() {
     });
 }
 
+// VcpuContext over a real vCPU: registers fetched lazily, written back after the handler.
+class KvmVcpuContext final : public VcpuContext {
+public:
+    explicit KvmVcpuContext(kvm::Vcpu& vcpu) : vcpu_(vcpu) {}
+    VcpuId id() const override { return vcpu_.id(); }
+    Result<kvm_regs*> regs() override {
+        if (!regs_) {
+            auto r = vcpu_.get_regs();
+            if (!r) return std::unexpected(r.error());
+            regs_ = *r;
+        }
+        return &*regs_;
+    }
+    void mark_regs_changed() override { regs_changed_ = true; }
+    Result<const kvm_sregs*> sregs() override {
+        if (!sregs_) {
+            auto s = vcpu_.get_sregs();
+            if (!s) return std::unexpected(s.error());
+            sregs_ = *s;
+        }
+        return &*sregs_;
+    }
+    Result<void> write_back() {
+        if (regs_changed_ && regs_) return vcpu_.set_regs(*regs_);
+        return {};
+    }
+
+private:
+    kvm::Vcpu& vcpu_;
+    std::optional<kvm_regs> regs_;
+    std::optional<kvm_sregs> sregs_;
+    bool regs_changed_ = false;
+};
+
 }  // namespace
 
 VcpuThread::VcpuThread(kvm::Vcpu vcpu, ExitHandler& handler, DomainCounters& counters)
     : vcpu_(std::move(vcpu)), handler_(handler), counters_(counters) {
     install_kick_handler();
-    vcpu_.run_page().kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 }
 
 VcpuThread::~VcpuThread() {
@@ -88,10 +123,13 @@ void VcpuThread::loop() {
         if (!*ran) continue;  // interrupted by a kick: re-check the flags
 
         counters_.count_exit(run.exit_reason);
-        VcpuContext ctx{vcpu_.id(), run.s.regs.regs, run.s.regs.sregs};
+        KvmVcpuContext ctx(vcpu_);
         VcpuExit exit = decode_exit(run);
         handler_.handle(ctx, exit);
-        run.kvm_dirty_regs = ctx.regs_dirty ? KVM_SYNC_X86_REGS : 0;
+        if (auto r = ctx.write_back(); !r) {
+            handler_.run_failed(vcpu_.id(), r.error());
+            return;
+        }
     }
 }
 

@@ -15,13 +15,17 @@
 
 namespace pvhv {
 
-// The exited vCPU's registers as the handler sees them (KVM's sync-regs area: no ioctl to
-// read them). A handler that changes `regs` sets `regs_dirty` so they are written back.
-struct VcpuContext {
-    VcpuId id;
-    kvm_regs& regs;
-    const kvm_sregs& sregs;
-    bool regs_dirty = false;
+// The exited vCPU's registers as the handler sees them. Most exits (device I/O) need none,
+// so they are read from KVM on first use and written back only when marked changed. (KVM's
+// sync-regs area would copy them on every exit; it also misbehaved under the nested test
+// host, DESIGN §4.)
+class VcpuContext {
+public:
+    virtual ~VcpuContext() = default;
+    virtual VcpuId id() const = 0;
+    virtual Result<kvm_regs*> regs() = 0;  // changes reach the vCPU after mark_regs_changed()
+    virtual void mark_regs_changed() = 0;
+    virtual Result<const kvm_sregs*> sregs() = 0;
 };
 
 class ExitHandler {

@@ -69,12 +69,13 @@ Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& con
     // 2. The KVM VM: memory slots, in-kernel LAPIC/IOAPIC/PIC/PIT, the hypercall MSR trap.
     auto sys = kvm::System::open();
     if (!sys) return std::unexpected(sys.error());
-    if (!(sys->check_extension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS))
-        return fail(XEN_ENOSYS, "KVM lacks KVM_CAP_SYNC_REGS (needs Linux >= 4.17)");
     auto vm = kvm::Vm::create(*sys);
     if (!vm) return std::unexpected(vm.error());
-    for (auto step : {vm->map_memory(*mem), vm->create_irqchip_and_pit(), vm->trap_msr(kXenHypercallMsr)})
-        if (!step) return std::unexpected(step.error());
+    if (auto r = vm->map_memory(*mem); !r) return std::unexpected(r.error());
+    if (auto r = vm->create_irqchip_and_pit(); !r) return std::unexpected(r.error());
+    // Only a guest told about Xen (CPUID) has a reason to write the hypercall MSR.
+    if (config.xen_cpuid)
+        if (auto r = vm->enable_unknown_msr_exits(); !r) return std::unexpected(r.error());
 
     // 3. The boot image: kernel, ramdisk, command line, ACPI, start_info; Linux's hypercall sites.
     auto kernel_file = read_file(config.kernel, "kernel");

@@ -19,6 +19,11 @@ std::string hex(uint64_t v) {
     return b;
 }
 
+std::string rip_of(VcpuContext& ctx) {
+    auto r = ctx.regs();
+    return r ? " at rip " + hex((*r)->rip) : std::string();
+}
+
 template <class... Fs>
 struct Overloaded : Fs... {
     using Fs::operator()...;
@@ -26,7 +31,7 @@ struct Overloaded : Fs... {
 }  // namespace
 
 void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
-    const std::string vcpu = "vcpu" + std::to_string(ctx.id.value);
+    const std::string vcpu = "vcpu" + std::to_string(ctx.id().value);
     std::visit(Overloaded{
                    [&](IoExit& io) { this->io(ctx, io); },
                    [&](MmioExit& m) {
@@ -36,24 +41,24 @@ void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
                    [&](MsrExit& m) { msr(ctx, m); },
                    [&](HltExit&) {},  // the in-kernel LAPIC handles HLT; nothing to do
                    [&](InterruptedExit&) {},
-                   [&](ShutdownExit&) { fatal_(ctx.id, vcpu + ": triple fault"); },
+                   [&](ShutdownExit&) { fatal_(ctx.id(), vcpu + ": triple fault"); },
                    [&](SystemEventExit& e) {
                        if (e.type == KVM_SYSTEM_EVENT_SHUTDOWN)
                            domain_.shutdown(ShutdownReason::Poweroff);
                        else if (e.type == KVM_SYSTEM_EVENT_RESET)
                            domain_.shutdown(ShutdownReason::Reboot);
                        else
-                           fatal_(ctx.id, vcpu + ": system event " + std::to_string(e.type));
+                           fatal_(ctx.id(), vcpu + ": system event " + std::to_string(e.type));
                    },
                    [&](FailEntryExit& e) {
-                       fatal_(ctx.id, vcpu + ": VM entry failed, reason " + std::to_string(e.reason));
+                       fatal_(ctx.id(), vcpu + ": VM entry failed, reason " + std::to_string(e.reason));
                    },
                    [&](InternalErrorExit& e) {
-                       fatal_(ctx.id, vcpu + ": KVM internal error, suberror " +
-                                          std::to_string(e.suberror) + " at rip " + hex(ctx.regs.rip));
+                       fatal_(ctx.id(), vcpu + ": KVM internal error, suberror " +
+                                          std::to_string(e.suberror) + rip_of(ctx));
                    },
                    [&](UnhandledExit& e) {
-                       fatal_(ctx.id, vcpu + ": unhandled exit " + std::to_string(e.reason));
+                       fatal_(ctx.id(), vcpu + ": unhandled exit " + std::to_string(e.reason));
                    },
                },
                exit);
@@ -74,13 +79,20 @@ void ExitRouter::io(VcpuContext& ctx, IoExit& io) {
 }
 
 void ExitRouter::hypercall(VcpuContext& ctx) {
-    const kvm_regs& r = ctx.regs;
+    auto regs = ctx.regs();
+    auto sregs = ctx.sregs();
+    if (!regs || !sregs) {
+        fatal_(ctx.id(), "cannot read the registers of a hypercall: " +
+                             (regs ? sregs.error() : regs.error()).message);
+        return;
+    }
+    kvm_regs& r = **regs;
+    const kvm_sregs& s = **sregs;
     const HypercallArgs args{static_cast<uint32_t>(r.rax), {r.rdi, r.rsi, r.rdx, r.r10, r.r8}};
-    const PagingMode mode{ctx.sregs.cr0, ctx.sregs.cr3, ctx.sregs.cr4, ctx.sregs.efer};
-    const GuestLinearAccess guest(mem_, mode);
-    HypercallContext hctx{guest, domain_, ctx.id};
-    ctx.regs.rax = static_cast<uint64_t>(dispatch_hypercall(hctx, args, counters_));
-    ctx.regs_dirty = true;
+    const GuestLinearAccess guest(mem_, PagingMode{s.cr0, s.cr3, s.cr4, s.efer});
+    HypercallContext hctx{guest, domain_, ctx.id()};
+    r.rax = static_cast<uint64_t>(dispatch_hypercall(hctx, args, counters_));
+    ctx.mark_regs_changed();
 }
 
 void ExitRouter::msr(VcpuContext& ctx, MsrExit& m) {
@@ -90,7 +102,7 @@ void ExitRouter::msr(VcpuContext& ctx, MsrExit& m) {
         if (!r)
             log_guest(log_limit_, LogLevel::Warn,
                       "dom" + std::to_string(domain_.id().value) + " vcpu" +
-                          std::to_string(ctx.id.value) + ": hypercall MSR: " + r.error().message);
+                          std::to_string(ctx.id().value) + ": hypercall MSR: " + r.error().message);
         return;
     }
     // MSRs nobody emulates raise #GP, as KVM would have done without the user-space exit.

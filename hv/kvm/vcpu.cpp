@@ -19,21 +19,17 @@ Result<Vcpu> Vcpu::create(const System& sys, const Vm& vm, VcpuId id) {
     if (!size) return std::unexpected(size.error());
     void* p = ::mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) return fail_errno("mmap kvm_run");
-    const bool sync = (sys.check_extension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
-    return Vcpu(id, std::move(fd), static_cast<kvm_run*>(p), static_cast<size_t>(*size), sync);
+    return Vcpu(id, std::move(fd), static_cast<kvm_run*>(p), static_cast<size_t>(*size));
 }
 
-Vcpu::Vcpu(VcpuId id, UniqueFd fd, kvm_run* run, size_t run_size, bool sync_regs)
-    : id_(id), fd_(std::move(fd)), run_(run), run_size_(run_size), sync_regs_(sync_regs) {
-    if (sync_regs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
-}
+Vcpu::Vcpu(VcpuId id, UniqueFd fd, kvm_run* run, size_t run_size)
+    : id_(id), fd_(std::move(fd)), run_(run), run_size_(run_size) {}
 
 Vcpu::Vcpu(Vcpu&& o) noexcept
     : id_(o.id_),
       fd_(std::move(o.fd_)),
       run_(std::exchange(o.run_, nullptr)),
-      run_size_(o.run_size_),
-      sync_regs_(o.sync_regs_) {}
+      run_size_(o.run_size_) {}
 
 Vcpu::~Vcpu() {
     if (run_) ::munmap(run_, run_size_);

@@ -36,16 +36,12 @@ public:
     Result<void> set_mp_state(uint32_t state);
     Result<void> set_msr(uint32_t index, uint64_t value);
 
-    // Sync-regs lets the run loop read/write GPRs in kvm_run instead of two ioctls per exit.
-    bool has_sync_regs() const { return sync_regs_; }
-
 private:
-    Vcpu(VcpuId id, UniqueFd fd, kvm_run* run, size_t run_size, bool sync_regs);
+    Vcpu(VcpuId id, UniqueFd fd, kvm_run* run, size_t run_size);
     VcpuId id_;
     UniqueFd fd_;
     kvm_run* run_ = nullptr;
     size_t run_size_ = 0;
-    bool sync_regs_ = false;
 };
 
 }  // namespace pvhv::kvm

@@ -18,9 +18,9 @@ public:
     Result<void> map_memory(const GuestMemory& mem);
     // LAPIC in every vCPU, IOAPIC + PIC, and the PIT (for TSC calibration by Linux).
     Result<void> create_irqchip_and_pit();
-    // Makes guest WRMSR/RDMSR of `msr` exit to user space (KVM would otherwise inject #GP
-    // or treat it as one of its own), plus any MSR KVM does not know.
-    Result<void> trap_msr(uint32_t msr);
+    // Makes guest RDMSR/WRMSR of MSRs KVM does not know exit to user space instead of
+    // raising #GP in the kernel (the Xen hypercall MSR is one of those).
+    Result<void> enable_unknown_msr_exits();
     // Drives an interrupt line of the in-kernel PIC/IOAPIC to `level`.
     Result<void> set_irq_line(uint32_t gsi, bool level);
 

@@ -15,10 +15,18 @@ protected:
     ExitRouterTest() {
         EXPECT_TRUE(mem.add_region(*MemoryRegion::create(Gpa{0}, 1 << 20, "ram")));
     }
+    // Registers held in the fixture; records whether the router marked them changed.
+    struct FakeContext : VcpuContext {
+        ExitRouterTest& t;
+        explicit FakeContext(ExitRouterTest& f) : t(f) {}
+        VcpuId id() const override { return VcpuId{0}; }
+        Result<kvm_regs*> regs() override { return &t.regs; }
+        void mark_regs_changed() override { t.dirty = true; }
+        Result<const kvm_sregs*> sregs() override { return &t.sregs; }
+    };
     void route(VcpuExit exit) {
-        VcpuContext ctx{VcpuId{0}, regs, sregs};
+        FakeContext ctx(*this);
         router.handle(ctx, exit);
-        dirty = ctx.regs_dirty;
     }
 
     GuestMemory mem;
