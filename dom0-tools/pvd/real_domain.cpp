@@ -12,8 +12,7 @@ class RealDomain final : public GuestDomain {
     DomainState state() const override { return d_->state(); }
     CountersSnapshot counters() const override { return d_->counters(); }
     std::string transport() const override { return d_->transport(); }
-    // TODO(hv core): Domain has no vCPU time accessor yet.
-    std::optional<std::chrono::nanoseconds> cpu_time() const override { return std::nullopt; }
+    std::optional<std::chrono::nanoseconds> cpu_time() const override { return d_->cpu_time(); }
     // No xenstore yet, so no control/shutdown node the guest would watch.
     bool has_pv_control() const override { return false; }
     Result<void> request_shutdown(ShutdownReason) override {

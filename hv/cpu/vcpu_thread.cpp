@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include <optional>
 
@@ -105,7 +106,28 @@ void VcpuThread::kick() {
     if (thread_.joinable()) ::pthread_kill(thread_.native_handle(), kKickSignal);
 }
 
+std::chrono::nanoseconds VcpuThread::cpu_time() const {
+    if (running_.load()) {
+        clockid_t clock;
+        timespec ts{};
+        if (::pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &clock) == 0 &&
+            ::clock_gettime(clock, &ts) == 0)
+            return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    }
+    return std::chrono::nanoseconds(final_cpu_time_ns_.load());
+}
+
 void VcpuThread::loop() {
+    running_.store(true);
+    struct RecordCpuTime {  // on every way out of the loop
+        VcpuThread& t;
+        ~RecordCpuTime() {
+            timespec ts{};
+            ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            t.final_cpu_time_ns_.store(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec);
+            t.running_.store(false);
+        }
+    } record{*this};
     kvm_run& run = vcpu_.run_page();
     for (;;) {
         std::atomic_ref<uint8_t>(run.immediate_exit).store(0);

@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -46,6 +47,8 @@ public:
     void join();
     void set_paused(bool paused);    // thread-safe; returns at once
     kvm::Vcpu& vcpu() { return vcpu_; }  // only from this vCPU's thread or before start()
+    // CPU time the thread has used (guest time in KVM_RUN included); final once it stopped.
+    std::chrono::nanoseconds cpu_time() const;
 
 private:
     void loop();
@@ -56,6 +59,8 @@ private:
     DomainCounters& counters_;
     std::thread thread_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> running_{false};             // the loop has started and not yet ended
+    std::atomic<int64_t> final_cpu_time_ns_{0};    // written by the thread as it ends
     std::mutex mu_;                  // guards paused_ (with cv_)
     std::condition_variable cv_;
     bool paused_ = false;

@@ -41,6 +41,7 @@ const DomainConfig& Domain::config() const { return impl_->config(); }
 DomainState Domain::state() const { return impl_->state(); }
 std::optional<ShutdownReason> Domain::shutdown_reason() const { return impl_->shutdown_reason(); }
 CountersSnapshot Domain::counters() const { return impl_->counters().snapshot(); }
+std::chrono::nanoseconds Domain::cpu_time() const { return impl_->cpu_time(); }
 std::string Domain::transport() const { return "pio"; }
 bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
     return impl_->wait_stopped(timeout);

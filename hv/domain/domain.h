@@ -57,6 +57,7 @@ public:
     DomainState state() const;
     std::optional<ShutdownReason> shutdown_reason() const;
     CountersSnapshot counters() const;
+    std::chrono::nanoseconds cpu_time() const;  // all vCPU threads together
     std::string transport() const;  // "pio" or "kvm-xen" (DESIGN §1)
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.

@@ -80,6 +80,12 @@ void DomainImpl::destroy() {
     transition(DomainState::Dead, std::nullopt);
 }
 
+std::chrono::nanoseconds DomainImpl::cpu_time() const {
+    std::chrono::nanoseconds total{0};
+    for (const auto& v : vcpus_) total += v->cpu_time();
+    return total;
+}
+
 DomainState DomainImpl::state() const {
     std::lock_guard lock(mu_);
     return state_;

@@ -44,6 +44,7 @@ public:
     bool wait_stopped(std::chrono::milliseconds timeout) const;
     const DomainConfig& config() const { return config_; }
     DomainCounters& counters() { return counters_; }
+    std::chrono::nanoseconds cpu_time() const;
     kvm::Vm& vm() { return vm_; }
     const kvm::System& kvm_system() const { return sys_; }
     const GuestMemory& memory() const { return mem_; }
