@@ -2,6 +2,10 @@
 #include "hv/domain/domain_impl.h"
 
 #include "hv/log.h"
+#include "hv/xen_public.h"
+
+#include <cstddef>
+#include <ctime>
 
 namespace pvhv {
 
@@ -111,6 +115,35 @@ void DomainImpl::console_write(std::string_view bytes) {
 void DomainImpl::shutdown(ShutdownReason reason) {
     for (auto& v : vcpus_) v->request_stop();  // the vCPU threads end; destroy() joins them
     transition(DomainState::Shutdown, reason);
+}
+
+Result<void> DomainImpl::map_shared_info(Gfn gfn) {
+    const Gpa gpa = to_gpa(gfn);
+    if (gfn.value > (~uint64_t{0} >> kPageShift) || !layout_.is_usable_ram(gpa.value, kPageSize))
+        return fail(XEN_EINVAL, "shared info frame is not guest RAM");
+    // Differs from Xen, which swaps a hypervisor page in: the guest's own RAM page at `gfn`
+    // becomes the shared info page. The guest sees the same thing (a page at the address it
+    // chose, zeroed, with the wall clock); a later move leaves the old page as plain RAM.
+    std::lock_guard lock(shared_info_mu_);
+    if (auto r = mem_.fill(gpa, 0, kPageSize); !r) return r;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    ::shared_info si{};
+    si.wc_version = 2;  // even: stable (the vcpu_time_info protocol)
+    si.wc_sec = static_cast<uint32_t>(now.tv_sec);
+    si.wc_nsec = static_cast<uint32_t>(now.tv_nsec);
+    si.wc_sec_hi = static_cast<uint32_t>(static_cast<uint64_t>(now.tv_sec) >> 32);
+    const auto off = offsetof(::shared_info, wc_version);
+    auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&si) + off,
+                                          offsetof(::shared_info, wc_sec_hi) + sizeof si.wc_sec_hi - off);
+    if (auto r = mem_.write(gpa + off, bytes); !r) return r;
+    shared_info_gfn_ = gfn;
+    return {};
+}
+
+std::optional<Gfn> DomainImpl::shared_info() const {
+    std::lock_guard lock(shared_info_mu_);
+    return shared_info_gfn_;
 }
 
 void DomainImpl::set_shutdown_code(ShutdownReason reason) {

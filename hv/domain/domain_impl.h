@@ -58,6 +58,8 @@ public:
     std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap_; }
     uint64_t ram_pages() const override { return layout_.memory / kPageSize; }
     HvmParams& hvm_params() override { return params_; }
+    Result<void> map_shared_info(Gfn gfn) override;
+    std::optional<Gfn> shared_info() const;
 
 private:
     void fatal(VcpuId vcpu, const std::string& why);
@@ -81,6 +83,9 @@ private:
     std::unique_ptr<AcpiSleepDevice> acpi_sleep_;
     ExitRouter router_;
     std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
+
+    mutable std::mutex shared_info_mu_;  // guards shared_info_gfn_
+    std::optional<Gfn> shared_info_gfn_;  // where the guest put the shared info page, if anywhere
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
     mutable std::condition_variable cv_;

@@ -35,6 +35,9 @@ public:
     virtual std::span<const hvm_memmap_table_entry> memory_map() const = 0;
     virtual uint64_t ram_pages() const = 0;
     virtual HvmParams& hvm_params() = 0;
+    // XENMEM_add_to_physmap(XENMAPSPACE_shared_info): the shared info page appears at `gfn`
+    // (a page of the guest's RAM, checked by the domain); a second call moves it.
+    virtual Result<void> map_shared_info(Gfn gfn) = 0;
 };
 
 // Everything a handler gets: the guest's buffers (by linear address), the domain, the vCPU.

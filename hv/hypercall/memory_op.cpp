@@ -41,15 +41,33 @@ int64_t reservation(HypercallContext& ctx, uint64_t arg) {
     return static_cast<int64_t>(ctx.domain.ram_pages());
 }
 
+int64_t add_to_physmap(HypercallContext& ctx, uint64_t arg) {
+    auto x = ctx.guest.read<xen_add_to_physmap_t>(arg);
+    if (!x) return err(XEN_EFAULT);
+    if (x->domid != DOMID_SELF && x->domid != ctx.domain.id().value) return err(XEN_EPERM);
+    switch (x->space) {
+        case XENMAPSPACE_shared_info: {
+            if (x->idx != 0) return err(XEN_EINVAL);  // there is one shared info page
+            auto r = ctx.domain.map_shared_info(Gfn{x->gpfn});
+            return r ? 0 : err(r.error().xen_errno);
+        }
+        case XENMAPSPACE_grant_table:
+            return err(XEN_ENOSYS);  // grant tables arrive with the PV core's next step
+        default:
+            return err(XEN_EINVAL);  // gmfn spaces move RAM around: not for PVH guests here
+    }
+}
+
 }  // namespace
 
 int64_t do_memory_op(HypercallContext& ctx, const HypercallArgs& a) {
     // The low bits are the command; the rest is Xen's continuation state (start extent).
     switch (a.arg[0] & ((uint64_t{1} << kMemopExtentShift) - 1)) {
         case XENMEM_memory_map: return memory_map(ctx, a.arg[1]);
+        case XENMEM_add_to_physmap: return add_to_physmap(ctx, a.arg[1]);
         case XENMEM_current_reservation:
         case XENMEM_maximum_reservation: return reservation(ctx, a.arg[1]);
-        default: return err(XEN_ENOSYS);  // add_to_physmap etc. arrive with the PV core
+        default: return err(XEN_ENOSYS);
     }
 }
 

@@ -20,10 +20,16 @@ public:
     std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap; }
     uint64_t ram_pages() const override { return 4096; }
     HvmParams& hvm_params() override { return params; }
+    Result<void> map_shared_info(Gfn gfn) override {
+        if (gfn.value >= 256) return fail(XEN_EINVAL, "not RAM");  // the fixture's 1 MiB
+        shared_info_gfn = gfn;
+        return {};
+    }
 
     std::string console;
     std::optional<ShutdownReason> shutdown_reason, shutdown_code;
     std::vector<VcpuId> blocked;
+    std::optional<Gfn> shared_info_gfn;
     std::vector<hvm_memmap_table_entry> memmap{{0, 0x9f000, 1, 0}, {0x100000, 0xff00000, 1, 0},
                                                {0xfeff0000, 0x10000, 2, 0}};
     HvmParams params;

@@ -116,6 +116,33 @@ TEST_F(HypercallTest, MemoryMapCopiesAtMostWhatFits) {
     EXPECT_EQ(call(__HYPERVISOR_memory_op, 0x3f), -XEN_ENOSYS);
 }
 
+TEST_F(HypercallTest, AddToPhysmapSharedInfo) {
+    xen_add_to_physmap_t x{};
+    x.domid = DOMID_SELF;
+    x.space = XENMAPSPACE_shared_info;
+    x.gpfn = 0x42;
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), 0);
+    EXPECT_EQ(domain.shared_info_gfn, Gfn{0x42});
+    x.gpfn = 0x100000;  // not RAM
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
+    x.gpfn = 0x43;
+    x.idx = 1;  // only one shared info page
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
+    x.idx = 0;
+    x.domid = 3;
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EPERM);
+    x.domid = DOMID_SELF;
+    x.space = XENMAPSPACE_gmfn;
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 1 << 20), -XEN_EFAULT);
+    EXPECT_EQ(domain.shared_info_gfn, Gfn{0x42});  // refused calls changed nothing
+}
+
 TEST_F(HypercallTest, HvmParams) {
     domain.params.set_by_toolstack(HVM_PARAM_STORE_PFN, 0xfeff1);
     xen_hvm_param_t p{};
