@@ -146,6 +146,34 @@ std::optional<Gfn> DomainImpl::shared_info() const {
     return shared_info_gfn_;
 }
 
+std::optional<Gpa> DomainImpl::vcpu_info(VcpuId id) const {
+    std::lock_guard lock(shared_info_mu_);
+    if (id.value < vcpu_info_.size() && vcpu_info_[id.value]) return vcpu_info_[id.value];
+    if (shared_info_gfn_ && id.value < XEN_LEGACY_MAX_VCPUS)
+        return to_gpa(*shared_info_gfn_) + offsetof(::shared_info, vcpu_info) + id.value * sizeof(::vcpu_info);
+    return std::nullopt;
+}
+
+Result<void> DomainImpl::register_vcpu_info(VcpuId vcpu, Gpa gpa) {
+    if (!layout_.is_usable_ram(gpa.value, sizeof(::vcpu_info)) ||
+        (gpa.value & (kPageSize - 1)) + sizeof(::vcpu_info) > kPageSize)
+        return fail(XEN_EINVAL, "vcpu_info must lie inside one page of guest RAM");
+    const std::optional<Gpa> old = vcpu_info(vcpu);
+    std::lock_guard lock(shared_info_mu_);
+    if (vcpu_info_.size() < config_.vcpus) vcpu_info_.resize(config_.vcpus);
+    if (vcpu.value >= vcpu_info_.size()) return fail(XEN_ENOENT, "no such vCPU");
+    if (vcpu_info_[vcpu.value]) return fail(XEN_EINVAL, "vcpu_info already registered");
+    // As Xen: the current contents move along, and everything is marked pending so that no
+    // event raised before the move is lost.
+    ::vcpu_info info{};
+    if (old) (void)mem_.read(*old, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&info), sizeof info));
+    info.evtchn_upcall_pending = 1;
+    info.evtchn_pending_sel = ~xen_ulong_t{0};
+    if (auto r = mem_.write(gpa, info); !r) return r;
+    vcpu_info_[vcpu.value] = gpa;
+    return {};
+}
+
 void DomainImpl::set_shutdown_code(ShutdownReason reason) {
     std::lock_guard lock(mu_);
     shutdown_code_ = reason;

@@ -60,6 +60,11 @@ public:
     HvmParams& hvm_params() override { return params_; }
     Result<void> map_shared_info(Gfn gfn) override;
     std::optional<Gfn> shared_info() const;
+    uint32_t nr_vcpus() const override { return config_.vcpus; }
+    Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
+    // Where the guest reads vcpu `id`'s vcpu_info: a registered location, else its slot in
+    // the shared info page (ids < XEN_LEGACY_MAX_VCPUS), else nowhere yet.
+    std::optional<Gpa> vcpu_info(VcpuId id) const;
 
 private:
     void fatal(VcpuId vcpu, const std::string& why);
@@ -84,8 +89,9 @@ private:
     ExitRouter router_;
     std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
 
-    mutable std::mutex shared_info_mu_;  // guards shared_info_gfn_
+    mutable std::mutex shared_info_mu_;  // guards shared_info_gfn_ and vcpu_info_
     std::optional<Gfn> shared_info_gfn_;  // where the guest put the shared info page, if anywhere
+    std::vector<std::optional<Gpa>> vcpu_info_;  // per vCPU: registered vcpu_info, if any
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
     mutable std::condition_variable cv_;

@@ -38,6 +38,10 @@ public:
     // XENMEM_add_to_physmap(XENMAPSPACE_shared_info): the shared info page appears at `gfn`
     // (a page of the guest's RAM, checked by the domain); a second call moves it.
     virtual Result<void> map_shared_info(Gfn gfn) = 0;
+    virtual uint32_t nr_vcpus() const = 0;
+    // VCPUOP_register_vcpu_info: the vCPU's vcpu_info moves to `gpa` (inside one page of RAM,
+    // checked by the domain); allowed once per vCPU, as in Xen.
+    virtual Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) = 0;
 };
 
 // Everything a handler gets: the guest's buffers (by linear address), the domain, the vCPU.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ public:
 
     std::string console;
     std::optional<ShutdownReason> shutdown_reason, shutdown_code;
+    uint32_t nr_vcpus() const override { return 2; }
+    Result<void> register_vcpu_info(VcpuId v, Gpa gpa) override {
+        vcpu_info.emplace_back(v, gpa);
+        return {};
+    }
+    std::vector<std::pair<VcpuId, Gpa>> vcpu_info;
     std::vector<VcpuId> blocked;
     std::optional<Gfn> shared_info_gfn;
     std::vector<hvm_memmap_table_entry> memmap{{0, 0x9f000, 1, 0}, {0x100000, 0xff00000, 1, 0},

@@ -8,6 +8,8 @@
 #include "hv/hypercall/handlers.h"
 #include "hv/xen_public.h"
 
+#include <xen/vcpu.h>
+
 namespace pvhv {
 namespace {
 
@@ -141,6 +143,22 @@ TEST_F(HypercallTest, AddToPhysmapSharedInfo) {
     EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
     EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 1 << 20), -XEN_EFAULT);
     EXPECT_EQ(domain.shared_info_gfn, Gfn{0x42});  // refused calls changed nothing
+}
+
+TEST_F(HypercallTest, RegisterVcpuInfo) {
+    vcpu_register_vcpu_info_t info{0x42, 0x40, 0};
+    ASSERT_TRUE(mem.write(Gpa{0x9000}, info));
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, 0x9000), 0);
+    ASSERT_EQ(domain.vcpu_info.size(), 1u);
+    EXPECT_EQ(domain.vcpu_info[0].first, VcpuId{1});
+    EXPECT_EQ(domain.vcpu_info[0].second, Gpa{0x42040});
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 2, 0x9000), -XEN_ENOENT);
+    info.offset = kPageSize - 32;  // vcpu_info (64 bytes) would cross the page end
+    ASSERT_TRUE(mem.write(Gpa{0x9000}, info));
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, 0x9000), -XEN_EINVAL);
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, 1 << 20), -XEN_EFAULT);
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, 0x7fff, 0, 0x9000), -XEN_ENOSYS);
+    EXPECT_EQ(domain.vcpu_info.size(), 1u);
 }
 
 TEST_F(HypercallTest, HvmParams) {
