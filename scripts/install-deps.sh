@@ -3,15 +3,23 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config
   libxen-dev libboost-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev liburing-dev
 )
 # The test host (DESIGN §4): QEMU TCG runs Debian's kernel as L1, busybox is its userland.
 testhost_pkgs=(qemu-system-x86 busybox-static cpio zstd xz-utils binutils kmod)
+# libFuzzer targets: clang 14 (bookworm's default) cannot compile std::expected.
+fuzz_pkgs=(clang-19 libclang-rt-19-dev)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--with-testhost" ]]; then want+=("${testhost_pkgs[@]}"); fi
+for opt in "$@"; do
+  case "$opt" in
+    --with-testhost) want+=("${testhost_pkgs[@]}") ;;
+    --with-fuzz) want+=("${fuzz_pkgs[@]}") ;;
+    *) echo "install-deps: unknown option $opt" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do

@@ -128,7 +128,7 @@ Result<void> DomainImpl::map_shared_info(Gfn gfn) {
     if (auto r = mem_.fill(gpa, 0, kPageSize); !r) return r;
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
-    ::shared_info si{};
+    struct shared_info si{};
     si.wc_version = 2;  // even: stable (the vcpu_time_info protocol)
     si.wc_sec = static_cast<uint32_t>(now.tv_sec);
     si.wc_nsec = static_cast<uint32_t>(now.tv_nsec);
