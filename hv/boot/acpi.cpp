@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 #include "hv/boot/guest_layout.h"
 
 namespace pvhv {
@@ -232,11 +232,11 @@ uint8_t acpi_sum(std::span<const uint8_t> bytes) {
 Result<void> validate_acpi_config(const AcpiConfig& config) {
     const uint32_t max_vcpus = config.max_vcpus == 0 ? config.vcpus : config.max_vcpus;
     if (config.vcpus == 0 || max_vcpus < config.vcpus || max_vcpus > kAcpiMaxVcpus)
-        return fail(XEN_EINVAL, "ACPI: vcpus " + boot_fmt::dec(config.vcpus) + " (max " +
-                                    boot_fmt::dec(max_vcpus) + ") must be 1.." +
-                                    boot_fmt::dec(kAcpiMaxVcpus) + " with vcpus <= max");
+        return fail(XEN_EINVAL, "ACPI: vcpus " + fmt::dec(config.vcpus) + " (max " +
+                                    fmt::dec(max_vcpus) + ") must be 1.." +
+                                    fmt::dec(kAcpiMaxVcpus) + " with vcpus <= max");
     if (config.sleep_port > 0x10000 - acpi_sleep::kLength)
-        return fail(XEN_EINVAL, "ACPI: sleep_port " + boot_fmt::hex(config.sleep_port) +
+        return fail(XEN_EINVAL, "ACPI: sleep_port " + fmt::hex(config.sleep_port) +
                                     " leaves no room for its registers below 0x10000");
     return {};
 }
@@ -265,8 +265,8 @@ Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t 
                               (config.ioapic ? sizeof(MadtIoapic) + 2 * sizeof(MadtIso) : 0));
     const uint64_t madt_off = img.place(madt_len);
     if (img.bytes().size() > max_size)
-        return fail(XEN_ENOSPC, "ACPI: tables need " + boot_fmt::dec(img.bytes().size()) +
-                                    " bytes, area has " + boot_fmt::dec(max_size));
+        return fail(XEN_ENOSPC, "ACPI: tables need " + fmt::dec(img.bytes().size()) +
+                                    " bytes, area has " + fmt::dec(max_size));
     auto gpa_of = [&](uint64_t off) { return base.value + off; };
 
     // Revision 2: 64-bit AML integers.
@@ -342,7 +342,7 @@ Result<AcpiTables> write_acpi_tables(const GuestMemory& mem, Gpa base, uint64_t 
     if (auto r = mem.write(base, std::span<const uint8_t>(img.bytes())); !r)
         return std::unexpected(Error{
             r.error().xen_errno,
-            "ACPI: writing tables at " + boot_fmt::hex(base.value) + ": " + r.error().message});
+            "ACPI: writing tables at " + fmt::hex(base.value) + ": " + r.error().message});
     return AcpiTables{Gpa{gpa_of(rsdp_off)}, Gpa{gpa_of(rsdt_off)}, Gpa{gpa_of(xsdt_off)},
                       Gpa{gpa_of(fadt_off)}, Gpa{gpa_of(madt_off)}, Gpa{gpa_of(dsdt_off)},
                       img.bytes().size()};

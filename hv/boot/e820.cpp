@@ -1,7 +1,7 @@
 // The guest's e820 memory map, built from the layout.
 #include "hv/boot/e820.h"
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 
 namespace pvhv {
 
@@ -28,12 +28,12 @@ Result<void> validate_e820(std::span<const E820Entry> map) {
     for (size_t i = 0; i < map.size(); ++i) {
         const auto& e = map[i];
         const std::string at =
-            "e820 entry " + boot_fmt::dec(i) + " " + boot_fmt::range(e.addr, e.size);
+            "e820 entry " + fmt::dec(i) + " " + fmt::range(e.addr, e.size);
         if (e.size == 0) return fail(XEN_EINVAL, at + ": empty");
         if (e.addr + e.size < e.addr) return fail(XEN_EINVAL, at + ": wraps");
         const auto t = static_cast<uint32_t>(e.type);
         if (t < XEN_HVM_MEMMAP_TYPE_RAM || t > XEN_HVM_MEMMAP_TYPE_UNUSABLE)
-            return fail(XEN_EINVAL, at + ": unknown type " + boot_fmt::dec(t));
+            return fail(XEN_EINVAL, at + ": unknown type " + fmt::dec(t));
         if (i > 0 && map[i - 1].addr + map[i - 1].size > e.addr)
             return fail(XEN_EINVAL, at + ": overlaps or is out of order with the previous one");
     }

@@ -6,12 +6,12 @@
 #include <cstring>
 #include <type_traits>
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 
 namespace pvhv {
 
-using boot_fmt::dec;
-using boot_fmt::hex;
+using fmt::dec;
+using fmt::hex;
 
 namespace {
 
@@ -124,11 +124,11 @@ class ElfParser {
                                                      hex(s.filesz) + " > memsz " + hex(s.memsz)));
                 if (s.memsz > addr_limit - s.paddr)
                     return std::unexpected(elf_error("PT_LOAD " + what + ": physical range " +
-                                                     boot_fmt::range(s.paddr, s.memsz) +
+                                                     fmt::range(s.paddr, s.memsz) +
                                                      " overflows the address space"));
                 if (s.memsz > addr_limit - s.vaddr)
                     return std::unexpected(elf_error("PT_LOAD " + what + ": virtual range " +
-                                                     boot_fmt::range(s.vaddr, s.memsz) +
+                                                     fmt::range(s.vaddr, s.memsz) +
                                                      " overflows the address space"));
                 if (s.memsz > 0) any_load = true;
             } else if (s.type == PT_NOTE) {
@@ -258,7 +258,7 @@ std::optional<ElfSegment> ElfImage::segment_for_vaddr(uint64_t vaddr, uint64_t l
 Result<uint64_t> ElfImage::virt_to_phys(uint64_t vaddr, uint64_t len) const {
     auto s = segment_for_vaddr(vaddr, len);
     if (!s)
-        return fail(XEN_EFAULT, "ELF: virtual range " + boot_fmt::range(vaddr, len) +
+        return fail(XEN_EFAULT, "ELF: virtual range " + fmt::range(vaddr, len) +
                                     " is not inside the file-backed part of any PT_LOAD segment");
     return s->paddr + (vaddr - s->vaddr);
 }

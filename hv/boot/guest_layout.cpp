@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 
 namespace pvhv {
 
@@ -18,16 +18,16 @@ static_assert(kMinMemory > kLegacyHoleEnd);
 
 Result<GuestLayout> GuestLayout::for_memory(uint64_t memory_bytes) {
     if (memory_bytes % kPageSize != 0)
-        return fail(XEN_EINVAL, "guest memory " + boot_fmt::dec(memory_bytes) +
+        return fail(XEN_EINVAL, "guest memory " + fmt::dec(memory_bytes) +
                                     " bytes is not a multiple of the page size");
     if (memory_bytes < kMinMemory)
-        return fail(XEN_EINVAL, "guest memory " + boot_fmt::dec(memory_bytes >> 10) +
+        return fail(XEN_EINVAL, "guest memory " + fmt::dec(memory_bytes >> 10) +
                                     " KiB is below the minimum of " +
-                                    boot_fmt::dec(kMinMemory >> 20) + " MiB");
+                                    fmt::dec(kMinMemory >> 20) + " MiB");
     if (memory_bytes > kMaxMemory)
-        return fail(XEN_EINVAL, "guest memory " + boot_fmt::dec(memory_bytes >> 20) +
+        return fail(XEN_EINVAL, "guest memory " + fmt::dec(memory_bytes >> 20) +
                                     " MiB is above the maximum of " +
-                                    boot_fmt::dec(kMaxMemory >> 20) + " MiB");
+                                    fmt::dec(kMaxMemory >> 20) + " MiB");
     GuestLayout l;
     l.memory = memory_bytes;
     l.low_ram_end = std::min(memory_bytes, kLowRamLimit);

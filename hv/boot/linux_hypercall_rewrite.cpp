@@ -10,12 +10,12 @@
 #include <optional>
 #include <span>
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 #include "pvhv/hypercall_transport.h"
 
 namespace pvhv {
 
-using boot_fmt::hex;
+using fmt::hex;
 
 namespace {
 

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <optional>
 
-#include "hv/boot/boot_format.h"
+#include "hv/format.h"
 
 namespace pvhv {
 
-using boot_fmt::dec;
-using boot_fmt::hex;
+using fmt::dec;
+using fmt::hex;
 
 namespace {
 
@@ -55,19 +55,19 @@ Result<void> check_segments(const GuestMemory& mem, const GuestLayout& layout,
                             const std::vector<ElfSegment>& segs) {
     for (size_t i = 0; i < segs.size(); ++i) {
         const auto& s = segs[i];
-        const std::string where = "kernel PT_LOAD " + boot_fmt::range(s.paddr, s.memsz);
+        const std::string where = "kernel PT_LOAD " + fmt::range(s.paddr, s.memsz);
         if (!mem.is_ram(Gpa{s.paddr}, s.memsz))
             return fail(XEN_EINVAL, where + " is outside guest RAM (" + dec(layout.memory >> 20) +
                                         " MiB, low RAM ends at " + hex(layout.low_ram_end) + ")");
         if (!layout.is_usable_ram(s.paddr, s.memsz))
             return fail(XEN_EINVAL,
                         where + " overlaps a reserved area (boot info " +
-                            boot_fmt::range(layout::kBootInfoBase, layout::kBootInfoSize) +
+                            fmt::range(layout::kBootInfoBase, layout::kBootInfoSize) +
                             ", ACPI, legacy hole below 1 MiB, or MMIO)");
         for (size_t j = 0; j < i; ++j)
             if (PhysRange{segs[j].paddr, segs[j].memsz}.overlaps(s.paddr, s.memsz))
                 return fail(XEN_EINVAL, where + " overlaps kernel PT_LOAD " +
-                                            boot_fmt::range(segs[j].paddr, segs[j].memsz));
+                                            fmt::range(segs[j].paddr, segs[j].memsz));
     }
     return {};
 }
@@ -134,7 +134,7 @@ Result<PvhBootInfo> load_pvh(const GuestMemory& mem, const GuestLayout& layout,
     // --- Write. Boot info and ACPI areas are cleared first: memory may be reused on reboot.
     GuestWrites w(mem);
     for (const auto& s : segs) {
-        const std::string what = "loading kernel PT_LOAD " + boot_fmt::range(s.paddr, s.memsz);
+        const std::string what = "loading kernel PT_LOAD " + fmt::range(s.paddr, s.memsz);
         w.bytes(s.paddr, kernel.segment_bytes(s), what);
         w.zero(s.paddr + s.filesz, s.memsz - s.filesz, what);
     }

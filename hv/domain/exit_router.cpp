@@ -10,14 +10,12 @@
 #include "hv/hypercall/hypercall_page.h"
 #include "pvhv/hypercall_transport.h"
 
+#include "hv/format.h"
+
 namespace pvhv {
 
 namespace {
-std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
+using fmt::hex;
 
 std::string rip_of(VcpuContext& ctx) {
     auto r = ctx.regs();

@@ -4,15 +4,13 @@
 #include <cstdio>
 #include <utility>
 
+#include "hv/format.h"
+
 namespace pvhv {
 
 namespace {
 
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-    return buf;
-}
+using fmt::hex;
 
 std::string flag_names(uint16_t flags) {
     static constexpr const char* kTypes[] = {"invalid", "permit", "accept_transfer", "transitive"};

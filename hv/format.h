@@ -1,4 +1,4 @@
-// Number formatting for the boot code's error messages (g++ 12 has no <format>).
+// Number formatting for error and log messages across the hv core (g++ 12 has no <format>).
 #pragma once
 
 #include <cinttypes>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-namespace pvhv::boot_fmt {
+namespace pvhv::fmt {
 
 inline std::string hex(uint64_t v) {
     char buf[24];
@@ -24,4 +24,4 @@ inline std::string range(uint64_t base, uint64_t size) {
     return "[" + hex(base) + ", " + (end < base ? std::string("<wraps>") : hex(end)) + ")";
 }
 
-}  // namespace pvhv::boot_fmt
+}  // namespace pvhv::fmt
