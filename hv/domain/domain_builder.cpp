@@ -96,6 +96,7 @@ Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& con
     auto impl = std::make_unique<DomainImpl>(id, config, observer, std::move(*sys), std::move(*vm),
                                              *layout, std::move(*mem));
     impl->set_memory_map(to_hvm_memmap(boot->e820));
+    if (auto r = impl->add_event_channels(); !r) return std::unexpected(r.error());
 
     // 4. Devices: COM1 for console=ttyS0, the 0xe9 debug port for early guest output, the
     //    ACPI sleep/reset registers the FADT points at (poweroff/reboot without Xen leaves).

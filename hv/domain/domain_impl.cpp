@@ -25,7 +25,9 @@ DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, 
       layout_(layout),
       mem_(std::move(mem)),
       router_(mem_, *this, pio_, mmio_, counters_,
-              [this](VcpuId v, const std::string& why) { fatal(v, why); }) {}
+              [this](VcpuId v, const std::string& why) { fatal(v, why); }),
+      event_pages_(mem_, config_.vcpus),
+      upcalls_(vm_, config_.vcpus) {}
 
 DomainImpl::~DomainImpl() { destroy(); }
 
@@ -81,6 +83,7 @@ void DomainImpl::destroy() {
     transition(DomainState::Dying, std::nullopt);
     for (auto& v : vcpus_) v->request_stop();
     for (auto& v : vcpus_) v->join();
+    if (ports_) ports_->destroy();  // peers see their ends closed; no delivery after this
     transition(DomainState::Dead, std::nullopt);
 }
 
@@ -123,8 +126,8 @@ Result<void> DomainImpl::map_shared_info(Gfn gfn) {
         return fail(XEN_EINVAL, "shared info frame is not guest RAM");
     // Differs from Xen, which swaps a hypervisor page in: the guest's own RAM page at `gfn`
     // becomes the shared info page. The guest sees the same thing (a page at the address it
-    // chose, zeroed, with the wall clock); a later move leaves the old page as plain RAM.
-    std::lock_guard lock(shared_info_mu_);
+    // chose, zeroed, with the wall clock); a later move leaves the old page as plain RAM, and
+    // pending/mask bits do not move along (Linux maps it once, before any event channel).
     if (auto r = mem_.fill(gpa, 0, kPageSize); !r) return r;
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
@@ -133,44 +136,30 @@ Result<void> DomainImpl::map_shared_info(Gfn gfn) {
     si.wc_sec = static_cast<uint32_t>(now.tv_sec);
     si.wc_nsec = static_cast<uint32_t>(now.tv_nsec);
     si.wc_sec_hi = static_cast<uint32_t>(static_cast<uint64_t>(now.tv_sec) >> 32);
-    const auto off = offsetof(::shared_info, wc_version);
+    const auto off = offsetof(struct shared_info, wc_version);
     auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&si) + off,
-                                          offsetof(::shared_info, wc_sec_hi) + sizeof si.wc_sec_hi - off);
+                                          offsetof(struct shared_info, wc_sec_hi) + sizeof si.wc_sec_hi - off);
     if (auto r = mem_.write(gpa + off, bytes); !r) return r;
-    shared_info_gfn_ = gfn;
-    return {};
-}
-
-std::optional<Gfn> DomainImpl::shared_info() const {
-    std::lock_guard lock(shared_info_mu_);
-    return shared_info_gfn_;
-}
-
-std::optional<Gpa> DomainImpl::vcpu_info(VcpuId id) const {
-    std::lock_guard lock(shared_info_mu_);
-    if (id.value < vcpu_info_.size() && vcpu_info_[id.value]) return vcpu_info_[id.value];
-    if (shared_info_gfn_ && id.value < XEN_LEGACY_MAX_VCPUS)
-        return to_gpa(*shared_info_gfn_) + offsetof(::shared_info, vcpu_info) + id.value * sizeof(::vcpu_info);
-    return std::nullopt;
+    return event_pages_.set_shared_info(gpa);
 }
 
 Result<void> DomainImpl::register_vcpu_info(VcpuId vcpu, Gpa gpa) {
-    if (!layout_.is_usable_ram(gpa.value, sizeof(::vcpu_info)) ||
-        (gpa.value & (kPageSize - 1)) + sizeof(::vcpu_info) > kPageSize)
-        return fail(XEN_EINVAL, "vcpu_info must lie inside one page of guest RAM");
-    const std::optional<Gpa> old = vcpu_info(vcpu);
-    std::lock_guard lock(shared_info_mu_);
-    if (vcpu_info_.size() < config_.vcpus) vcpu_info_.resize(config_.vcpus);
-    if (vcpu.value >= vcpu_info_.size()) return fail(XEN_ENOENT, "no such vCPU");
-    if (vcpu_info_[vcpu.value]) return fail(XEN_EINVAL, "vcpu_info already registered");
-    // As Xen: the current contents move along, and everything is marked pending so that no
-    // event raised before the move is lost.
-    ::vcpu_info info{};
-    if (old) (void)mem_.read(*old, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&info), sizeof info));
-    info.evtchn_upcall_pending = 1;
-    info.evtchn_pending_sel = ~xen_ulong_t{0};
-    if (auto r = mem_.write(gpa, info); !r) return r;
-    vcpu_info_[vcpu.value] = gpa;
+    if (!layout_.is_usable_ram(gpa.value, sizeof(struct vcpu_info)))
+        return fail(XEN_EINVAL, "vcpu_info must lie in guest RAM");
+    if (auto r = event_pages_.register_vcpu_info(vcpu, gpa); !r) return r;
+    // As Xen: everything is marked pending so that no event raised before the move is lost.
+    event_delivery_.vcpu_info_moved(vcpu);
+    return {};
+}
+
+Result<void> DomainImpl::set_upcall_vector(VcpuId vcpu, uint8_t vector) {
+    return upcalls_.set_vector(vcpu, vector);
+}
+
+Result<void> DomainImpl::add_event_channels() {
+    auto table = PortTable::create(id_, config_.vcpus, &event_delivery_);
+    if (!table) return std::unexpected(table.error());
+    ports_ = std::move(*table);
     return {};
 }
 

@@ -15,6 +15,11 @@
 #include "hv/devices/uart_8250.h"
 #include "hv/domain/domain.h"
 #include "hv/domain/exit_router.h"
+#include "hv/domain/upcall_injector.h"
+#include "hv/evtchn/event_channel_op.h"
+#include "hv/evtchn/event_delivery.h"
+#include "hv/evtchn/guest_event_pages.h"
+#include "hv/evtchn/port_table.h"
 #include "hv/hypercall/hvm_params.h"
 #include "hv/kvm/system.h"
 #include "hv/kvm/vm.h"
@@ -22,7 +27,7 @@
 
 namespace pvhv {
 
-class DomainImpl : public HypercallDomain {
+class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory {
 public:
     DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
                kvm::Vm vm, GuestLayout layout, GuestMemory mem);
@@ -30,6 +35,7 @@ public:
 
     // Wiring, in this order, by domain_builder.cpp.
     void set_memory_map(std::vector<hvm_memmap_table_entry> map) { memmap_ = std::move(map); }
+    Result<void> add_event_channels();
     Result<void> add_serial_port();
     Result<void> add_debug_port();
     Result<void> add_acpi_sleep_device(uint16_t port);  // the FADT's sleep/reset registers
@@ -59,14 +65,19 @@ public:
     uint64_t ram_pages() const override { return layout_.memory / kPageSize; }
     HvmParams& hvm_params() override { return params_; }
     Result<void> map_shared_info(Gfn gfn) override;
-    std::optional<Gfn> shared_info() const;
     uint32_t nr_vcpus() const override { return config_.vcpus; }
     Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
-    // Where the guest reads vcpu `id`'s vcpu_info: a registered location, else its slot in
-    // the shared info page (ids < XEN_LEGACY_MAX_VCPUS), else nowhere yet.
-    std::optional<Gpa> vcpu_info(VcpuId id) const;
+    Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) override;
+
+    // EventChannelDomain. Other domains are not reachable yet: the directory knows only this
+    // one (pvd's registry, dom0 included, comes with the back-ends).
+    PortTable& event_channels() override { return *ports_; }
+    const DomainDirectory& domain_directory() const override { return *this; }
 
 private:
+    std::shared_ptr<PortTable> find_event_channels(DomId id) const override {
+        return id == id_ ? ports_ : nullptr;
+    }
     void fatal(VcpuId vcpu, const std::string& why);
     // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
     void transition(DomainState next, std::optional<ShutdownReason> reason);
@@ -89,9 +100,12 @@ private:
     ExitRouter router_;
     std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
 
-    mutable std::mutex shared_info_mu_;  // guards shared_info_gfn_ and vcpu_info_
-    std::optional<Gfn> shared_info_gfn_;  // where the guest put the shared info page, if anywhere
-    std::vector<std::optional<Gpa>> vcpu_info_;  // per vCPU: registered vcpu_info, if any
+    // Event channels: where the guest's shared_info/vcpu_info are, how upcalls reach vCPUs,
+    // the 2-level delivery, the port table (declared last: destroyed first).
+    GuestEventPages event_pages_;
+    UpcallInjector upcalls_;
+    EventDelivery2L event_delivery_{event_pages_, upcalls_};
+    std::shared_ptr<PortTable> ports_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
     mutable std::condition_variable cv_;

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "hv/evtchn/event_channel_op.h"
 #include "hv/hypercall/handlers.h"
 
 namespace pvhv {
@@ -16,6 +17,7 @@ constexpr std::array<HypercallHandler, kMaxHypercall> make_table() {
     t[__HYPERVISOR_console_io] = do_console_io;    // 18
     t[__HYPERVISOR_vcpu_op] = do_vcpu_op;          // 24
     t[__HYPERVISOR_sched_op] = do_sched_op;        // 29
+    t[__HYPERVISOR_event_channel_op] = do_event_channel_op;  // 32
     t[__HYPERVISOR_hvm_op] = do_hvm_op;            // 34
     return t;
 }

@@ -1,4 +1,4 @@
-// __HYPERVISOR_hvm_op: HVM parameters (get/set) for the calling domain.
+// __HYPERVISOR_hvm_op: HVM parameters (get/set) and per-vCPU upcall vectors of the calling domain.
 #include "hv/xen_public.h"
 
 #include "hv/hypercall/handlers.h"
@@ -6,8 +6,20 @@
 
 namespace pvhv {
 
+namespace {
+
+int64_t set_upcall_vector(HypercallContext& ctx, uint64_t arg) {
+    auto u = ctx.guest.read<xen_hvm_evtchn_upcall_vector_t>(arg);
+    if (!u) return err(XEN_EFAULT);
+    auto r = ctx.domain.set_upcall_vector(VcpuId{u->vcpu}, u->vector);
+    return r ? 0 : err(r.error().xen_errno);
+}
+
+}  // namespace
+
 int64_t do_hvm_op(HypercallContext& ctx, const HypercallArgs& a) {
     const uint64_t op = a.arg[0];
+    if (op == HVMOP_set_evtchn_upcall_vector) return set_upcall_vector(ctx, a.arg[1]);
     if (op != HVMOP_set_param && op != HVMOP_get_param) return err(XEN_ENOSYS);
 
     auto p = ctx.guest.read<xen_hvm_param_t>(a.arg[1]);

@@ -42,6 +42,8 @@ public:
     // VCPUOP_register_vcpu_info: the vCPU's vcpu_info moves to `gpa` (inside one page of RAM,
     // checked by the domain); allowed once per vCPU, as in Xen.
     virtual Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) = 0;
+    // HVMOP_set_evtchn_upcall_vector: the vector event-channel upcalls use on `vcpu`.
+    virtual Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) = 0;
 };
 
 // Everything a handler gets: the guest's buffers (by linear address), the domain, the vCPU.

@@ -58,6 +58,15 @@ Result<void> Vm::enable_unknown_msr_exits() {
     return {};
 }
 
+Result<void> Vm::signal_msi(uint32_t apic_id, uint8_t vector) {
+    kvm_msi msi{};
+    msi.address_lo = 0xfee00000u | ((apic_id & 0xff) << 12);  // xAPIC format, physical mode
+    msi.address_hi = 0;
+    msi.data = vector;  // fixed delivery, edge
+    if (::ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi) < 0) return fail_errno("KVM_SIGNAL_MSI");
+    return {};
+}
+
 Result<void> Vm::set_irq_line(uint32_t gsi, bool level) {
     kvm_irq_level irq{};
     irq.irq = gsi;

@@ -21,6 +21,8 @@ public:
     // Makes guest RDMSR/WRMSR of MSRs KVM does not know exit to user space instead of
     // raising #GP in the kernel (the Xen hypercall MSR is one of those).
     Result<void> enable_unknown_msr_exits();
+    // Sends `vector` to the LAPIC with id `apic_id` as a fixed, edge-triggered MSI.
+    Result<void> signal_msi(uint32_t apic_id, uint8_t vector);
     // Drives an interrupt line of the in-kernel PIC/IOAPIC to `level`.
     Result<void> set_irq_line(uint32_t gsi, bool level);
 

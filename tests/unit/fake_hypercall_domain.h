@@ -34,6 +34,12 @@ public:
         vcpu_info.emplace_back(v, gpa);
         return {};
     }
+    Result<void> set_upcall_vector(VcpuId v, uint8_t vector) override {
+        if (vector < 0x10) return fail(XEN_EINVAL, "low vector");
+        upcall_vectors.emplace_back(v, vector);
+        return {};
+    }
+    std::vector<std::pair<VcpuId, uint8_t>> upcall_vectors;
     std::vector<std::pair<VcpuId, Gpa>> vcpu_info;
     std::vector<VcpuId> blocked;
     std::optional<Gfn> shared_info_gfn;

@@ -161,6 +161,20 @@ TEST_F(HypercallTest, RegisterVcpuInfo) {
     EXPECT_EQ(domain.vcpu_info.size(), 1u);
 }
 
+TEST_F(HypercallTest, SetEvtchnUpcallVector) {
+    xen_hvm_evtchn_upcall_vector_t u{};
+    u.vcpu = 1;
+    u.vector = 0xf3;
+    ASSERT_TRUE(mem.write(Gpa{0xa000}, u));
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector, 0xa000), 0);
+    ASSERT_EQ(domain.upcall_vectors.size(), 1u);
+    EXPECT_EQ(domain.upcall_vectors[0].second, 0xf3);
+    u.vector = 0x0e;  // an exception vector
+    ASSERT_TRUE(mem.write(Gpa{0xa000}, u));
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector, 0xa000), -XEN_EINVAL);
+    EXPECT_EQ(call(__HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector, 1 << 20), -XEN_EFAULT);
+}
+
 TEST_F(HypercallTest, HvmParams) {
     domain.params.set_by_toolstack(HVM_PARAM_STORE_PFN, 0xfeff1);
     xen_hvm_param_t p{};
