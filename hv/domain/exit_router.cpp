@@ -22,6 +22,9 @@ std::string rip_of(VcpuContext& ctx) {
     return r ? " at rip " + hex((*r)->rip) : std::string();
 }
 
+// "vcpu3": built only when a message needs it, never on the exit fast path.
+std::string vcpu_name(VcpuId id) { return "vcpu" + std::to_string(id.value); }
+
 template <class... Fs>
 struct Overloaded : Fs... {
     using Fs::operator()...;
@@ -29,7 +32,7 @@ struct Overloaded : Fs... {
 }  // namespace
 
 void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
-    const std::string vcpu = "vcpu" + std::to_string(ctx.id().value);
+    auto vcpu = [&] { return vcpu_name(ctx.id()); };
     std::visit(Overloaded{
                    [&](IoExit& io) { this->io(ctx, io); },
                    [&](MmioExit& m) {
@@ -39,31 +42,31 @@ void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
                    [&](MsrExit& m) { msr(ctx, m); },
                    [&](HltExit&) {},  // the in-kernel LAPIC handles HLT; nothing to do
                    [&](InterruptedExit&) {},
-                   [&](ShutdownExit&) { fatal_(ctx.id(), vcpu + ": triple fault"); },
+                   [&](ShutdownExit&) { fatal_(ctx.id(), vcpu() + ": triple fault"); },
                    [&](SystemEventExit& e) {
                        if (e.type == KVM_SYSTEM_EVENT_SHUTDOWN)
                            domain_.shutdown(ShutdownReason::Poweroff);
                        else if (e.type == KVM_SYSTEM_EVENT_RESET)
                            domain_.shutdown(ShutdownReason::Reboot);
                        else
-                           fatal_(ctx.id(), vcpu + ": system event " + std::to_string(e.type));
+                           fatal_(ctx.id(), vcpu() + ": system event " + std::to_string(e.type));
                    },
                    [&](FailEntryExit& e) {
-                       fatal_(ctx.id(), vcpu + ": VM entry failed, reason " + std::to_string(e.reason));
+                       fatal_(ctx.id(), vcpu() + ": VM entry failed, reason " + std::to_string(e.reason));
                    },
                    [&](InternalErrorExit& e) {
-                       fatal_(ctx.id(), vcpu + ": KVM internal error, suberror " +
+                       fatal_(ctx.id(), vcpu() + ": KVM internal error, suberror " +
                                           std::to_string(e.suberror) + rip_of(ctx));
                    },
                    [&](UnhandledExit& e) {
-                       fatal_(ctx.id(), vcpu + ": unhandled exit " + std::to_string(e.reason));
+                       fatal_(ctx.id(), vcpu() + ": unhandled exit " + std::to_string(e.reason));
                    },
                },
                exit);
 }
 
 void ExitRouter::run_failed(VcpuId id, const Error& e) {
-    fatal_(id, "vcpu" + std::to_string(id.value) + ": " + e.message);
+    fatal_(id, vcpu_name(id) + ": " + e.message);
 }
 
 void ExitRouter::io(VcpuContext& ctx, IoExit& io) {
@@ -99,8 +102,8 @@ void ExitRouter::msr(VcpuContext& ctx, MsrExit& m) {
         *m.error = r ? 0 : 1;  // #GP on a bad page, as Xen does
         if (!r)
             log_guest(log_limit_, LogLevel::Warn,
-                      "dom" + std::to_string(domain_.id().value) + " vcpu" +
-                          std::to_string(ctx.id().value) + ": hypercall MSR: " + r.error().message);
+                      "dom" + std::to_string(domain_.id().value) + " " +
+                          vcpu_name(ctx.id()) + ": hypercall MSR: " + r.error().message);
         return;
     }
     // MSRs nobody emulates raise #GP, as KVM would have done without the user-space exit.
