@@ -332,4 +332,9 @@ std::vector<PortInfo> PortTable::dump() const {
     return out;
 }
 
+uint32_t PortTable::valid_ports() const {
+    std::lock_guard lk(mu_);
+    return static_cast<uint32_t>(buckets_.size() * kBucketPorts);
+}
+
 }  // namespace pvhv

@@ -105,6 +105,9 @@ public:
 
     // Every port that is not free, in port order (for debug-dump and tests).
     std::vector<PortInfo> dump() const;
+    // Xen's d->valid_evtchns: ports below this lie in allocated buckets (SCHEDOP_poll refuses
+    // others with -EINVAL).
+    uint32_t valid_ports() const;
 
 private:
     struct Port {

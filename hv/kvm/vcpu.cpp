@@ -78,16 +78,31 @@ Result<void> Vcpu::set_mp_state(uint32_t state) {
     return {};
 }
 
-Result<void> Vcpu::set_msr(uint32_t index, uint64_t value) {
+// KVM_GET_MSRS / KVM_SET_MSRS of one entry (the kvm_msrs header is spelled by hand, see
+// flex_ioctls.h). The ioctl returns how many entries it processed.
+static bool one_msr_ioctl(int fd, unsigned long request, kvm_msr_entry& entry) {
     uint8_t buf[kFlexHeaderSize + sizeof(kvm_msr_entry)] = {};
     const uint32_t nmsrs = 1;
+    std::memcpy(buf, &nmsrs, sizeof nmsrs);
+    std::memcpy(buf + kFlexHeaderSize, &entry, sizeof entry);
+    if (::ioctl(fd, request, buf) != 1) return false;
+    std::memcpy(&entry, buf + kFlexHeaderSize, sizeof entry);
+    return true;
+}
+
+Result<void> Vcpu::set_msr(uint32_t index, uint64_t value) {
     kvm_msr_entry entry{};
     entry.index = index;
     entry.data = value;
-    std::memcpy(buf, &nmsrs, sizeof nmsrs);
-    std::memcpy(buf + kFlexHeaderSize, &entry, sizeof entry);
-    if (::ioctl(fd_.get(), kSetMsrs, buf) != 1) return fail_errno("KVM_SET_MSRS");
+    if (!one_msr_ioctl(fd_.get(), kSetMsrs, entry)) return fail_errno("KVM_SET_MSRS");
     return {};
+}
+
+Result<uint64_t> Vcpu::get_msr(uint32_t index) {
+    kvm_msr_entry entry{};
+    entry.index = index;
+    if (!one_msr_ioctl(fd_.get(), kGetMsrs, entry)) return fail_errno("KVM_GET_MSRS");
+    return entry.data;
 }
 
 }  // namespace pvhv::kvm

@@ -35,6 +35,8 @@ public:
     Result<void> set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
     Result<void> set_mp_state(uint32_t state);
     Result<void> set_msr(uint32_t index, uint64_t value);
+    // KVM_GET_MSRS of one MSR as the host sees it (MSR_IA32_TSC: the guest's TSC now).
+    Result<uint64_t> get_msr(uint32_t index);
 
 private:
     Vcpu(VcpuId id, UniqueFd fd, kvm_run* run, size_t run_size);
