@@ -5,7 +5,6 @@
 #include "hv/xen_public.h"
 
 #include <cstddef>
-#include <ctime>
 
 namespace pvhv {
 
@@ -13,6 +12,7 @@ namespace {
 constexpr uint16_t kCom1Port = 0x3f8;
 constexpr uint32_t kCom1Irq = 4;
 constexpr uint16_t kDebugPort = 0xe9;
+constexpr uint32_t kMsrIa32Tsc = 0x10;
 }  // namespace
 
 DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
@@ -27,7 +27,9 @@ DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, 
       router_(mem_, *this, pio_, mmio_, counters_,
               [this](VcpuId v, const std::string& why) { fatal(v, why); }),
       event_pages_(mem_, config_.vcpus),
-      upcalls_(vm_, config_.vcpus) {}
+      waiters_(config_.vcpus),
+      upcalls_(vm_, config_.vcpus, waiters_),
+      time_(config_.vcpus, event_pages_, waiters_, *this) {}
 
 DomainImpl::~DomainImpl() { destroy(); }
 
@@ -58,6 +60,10 @@ Result<void> DomainImpl::start() {
         std::lock_guard lock(mu_);
         if (state_ != DomainState::Created) return fail(XEN_EINVAL, "domain already started");
     }
+    // System time 0 is now; the vCPUs' TSCs are read on their fds before they run.
+    auto tsc = [this](VcpuId v) { return vcpus_[v.value]->vcpu().get_msr(kMsrIa32Tsc); };
+    if (auto r = time_.start(vm_.tsc_khz(), tsc); !r)
+        return fail(r.error().xen_errno, "guest clock: " + r.error().message);
     for (auto& v : vcpus_) v->start();
     transition(DomainState::Running, std::nullopt);
     return {};
@@ -82,7 +88,9 @@ void DomainImpl::destroy() {
     }
     transition(DomainState::Dying, std::nullopt);
     for (auto& v : vcpus_) v->request_stop();
+    waiters_.stop_all();  // a vCPU sleeping in SCHEDOP_poll/block returns to see the stop
     for (auto& v : vcpus_) v->join();
+    time_.stop();                   // no timer raises a VIRQ after this
     if (ports_) ports_->destroy();  // peers see their ends closed; no delivery after this
     transition(DomainState::Dead, std::nullopt);
 }
@@ -117,6 +125,7 @@ void DomainImpl::console_write(std::string_view bytes) {
 
 void DomainImpl::shutdown(ShutdownReason reason) {
     for (auto& v : vcpus_) v->request_stop();  // the vCPU threads end; destroy() joins them
+    waiters_.stop_all();
     transition(DomainState::Shutdown, reason);
 }
 
@@ -129,18 +138,9 @@ Result<void> DomainImpl::map_shared_info(Gfn gfn) {
     // chose, zeroed, with the wall clock); a later move leaves the old page as plain RAM, and
     // pending/mask bits do not move along (Linux maps it once, before any event channel).
     if (auto r = mem_.fill(gpa, 0, kPageSize); !r) return r;
-    timespec now{};
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    struct shared_info si{};
-    si.wc_version = 2;  // even: stable (the vcpu_time_info protocol)
-    si.wc_sec = static_cast<uint32_t>(now.tv_sec);
-    si.wc_nsec = static_cast<uint32_t>(now.tv_nsec);
-    si.wc_sec_hi = static_cast<uint32_t>(static_cast<uint64_t>(now.tv_sec) >> 32);
-    const auto off = offsetof(struct shared_info, wc_version);
-    auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&si) + off,
-                                          offsetof(struct shared_info, wc_sec_hi) + sizeof si.wc_sec_hi - off);
-    if (auto r = mem_.write(gpa + off, bytes); !r) return r;
-    return event_pages_.set_shared_info(gpa);
+    if (auto r = event_pages_.set_shared_info(gpa); !r) return r;
+    time_.publish_shared_info();  // wall clock at system time 0, pvclock in the vcpu_info slots
+    return {};
 }
 
 Result<void> DomainImpl::register_vcpu_info(VcpuId vcpu, Gpa gpa) {
@@ -149,11 +149,23 @@ Result<void> DomainImpl::register_vcpu_info(VcpuId vcpu, Gpa gpa) {
     if (auto r = event_pages_.register_vcpu_info(vcpu, gpa); !r) return r;
     // As Xen: everything is marked pending so that no event raised before the move is lost.
     event_delivery_.vcpu_info_moved(vcpu);
+    time_.publish_vcpu_info(vcpu);
     return {};
 }
 
 Result<void> DomainImpl::set_upcall_vector(VcpuId vcpu, uint8_t vector) {
     return upcalls_.set_vector(vcpu, vector);
+}
+
+Result<void> DomainImpl::set_callback_via(uint64_t via) {
+    if (auto r = upcalls_.set_callback_via(via); !r) return r;
+    // As Xen: vCPUs with an upcall already pending get it through the new vector.
+    for (uint32_t v = 0; v < config_.vcpus; ++v) event_delivery_.reraise_pending(VcpuId{v});
+    return {};
+}
+
+void DomainImpl::send_timer_virq(VcpuId vcpu) {
+    if (ports_) (void)ports_->send_virq(VIRQ_TIMER, vcpu);
 }
 
 Result<void> DomainImpl::add_event_channels() {
@@ -168,9 +180,11 @@ void DomainImpl::set_shutdown_code(ShutdownReason reason) {
     shutdown_code_ = reason;
 }
 
-void DomainImpl::block(VcpuId vcpu) {
-    // Halting in KVM sleeps until the in-kernel LAPIC has an interrupt for this vCPU.
-    if (vcpu.value < vcpus_.size()) (void)vcpus_[vcpu.value]->vcpu().set_mp_state(KVM_MP_STATE_HALTED);
+void DomainImpl::block(VcpuId vcpu, bool interrupts_enabled) {
+    // Halting in KVM sleeps until the in-kernel LAPIC has an interrupt for this vCPU (called
+    // on the vCPU's own thread, so its fd is ours to use).
+    if (time_.block(vcpu, interrupts_enabled) == DomainTime::Block::HaltInKvm && vcpu.value < vcpus_.size())
+        (void)vcpus_[vcpu.value]->vcpu().set_mp_state(KVM_MP_STATE_HALTED);
 }
 
 void DomainImpl::fatal(VcpuId vcpu, const std::string& why) {

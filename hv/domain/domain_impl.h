@@ -24,10 +24,13 @@
 #include "hv/kvm/system.h"
 #include "hv/kvm/vm.h"
 #include "hv/mem/guest_memory.h"
+#include "hv/sched/vcpu_waiters.h"
+#include "hv/time/domain_time.h"
 
 namespace pvhv {
 
-class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory {
+class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory,
+                   private TimeEvents {
 public:
     DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
                kvm::Vm vm, GuestLayout layout, GuestMemory mem);
@@ -60,7 +63,7 @@ public:
     void console_write(std::string_view bytes) override;
     void shutdown(ShutdownReason reason) override;
     void set_shutdown_code(ShutdownReason reason) override;
-    void block(VcpuId vcpu) override;
+    void block(VcpuId vcpu, bool interrupts_enabled) override;
     std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap_; }
     uint64_t ram_pages() const override { return layout_.memory / kPageSize; }
     HvmParams& hvm_params() override { return params_; }
@@ -68,6 +71,8 @@ public:
     uint32_t nr_vcpus() const override { return config_.vcpus; }
     Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
     Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) override;
+    Result<void> set_callback_via(uint64_t via) override;
+    TimeDomain* time() override { return &time_; }
 
     // EventChannelDomain. Other domains are not reachable yet: the directory knows only this
     // one (pvd's registry, dom0 included, comes with the back-ends).
@@ -78,6 +83,11 @@ private:
     std::shared_ptr<PortTable> find_event_channels(DomId id) const override {
         return id == id_ ? ports_ : nullptr;
     }
+    // TimeEvents
+    void send_timer_virq(VcpuId vcpu) override;
+    uint32_t valid_ports() const override { return ports_ ? ports_->valid_ports() : 0; }
+    bool port_pending(EvtchnPort port) const override { return event_delivery_.is_pending(port); }
+    bool has_upcall_vector(VcpuId vcpu) const override { return upcalls_.has_vector(vcpu); }
     void fatal(VcpuId vcpu, const std::string& why);
     // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
     void transition(DomainState next, std::optional<ShutdownReason> reason);
@@ -100,12 +110,15 @@ private:
     ExitRouter router_;
     std::vector<std::unique_ptr<VcpuThread>> vcpus_;  // fixed once built
 
-    // Event channels: where the guest's shared_info/vcpu_info are, how upcalls reach vCPUs,
-    // the 2-level delivery, the port table (declared last: destroyed first).
+    // Event channels: where the guest's shared_info/vcpu_info are, sleeping vCPUs, how
+    // upcalls reach vCPUs, the 2-level delivery, the port table; then time, whose timer
+    // thread raises VIRQs in that table (declared last: destroyed first).
     GuestEventPages event_pages_;
+    VcpuWaiters waiters_;
     UpcallInjector upcalls_;
     EventDelivery2L event_delivery_{event_pages_, upcalls_};
     std::shared_ptr<PortTable> ports_;
+    DomainTime time_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
     mutable std::condition_variable cv_;

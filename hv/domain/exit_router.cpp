@@ -91,7 +91,8 @@ void ExitRouter::hypercall(VcpuContext& ctx) {
     const kvm_sregs& s = **sregs;
     const HypercallArgs args{static_cast<uint32_t>(r.rax), {r.rdi, r.rsi, r.rdx, r.r10, r.r8}};
     const GuestLinearAccess guest(mem_, PagingMode{s.cr0, s.cr3, s.cr4, s.efer});
-    HypercallContext hctx{guest, domain_, ctx.id()};
+    constexpr uint64_t kRflagsIf = 1u << 9;
+    HypercallContext hctx{guest, domain_, ctx.id(), (r.rflags & kRflagsIf) != 0};
     r.rax = static_cast<uint64_t>(dispatch_hypercall(hctx, args, counters_));
     ctx.mark_regs_changed();
 }

@@ -124,4 +124,11 @@ void EventDelivery2L::vcpu_info_moved(VcpuId vcpu) {
     sink_.raise(vcpu);  // Xen's arch_evtchn_inject: unconditionally
 }
 
+void EventDelivery2L::reraise_pending(VcpuId vcpu) {
+    const std::span<uint8_t> vi = vcpu_page(pages_, vcpu);
+    if (vi.empty()) return;
+    if (std::atomic_ref<uint8_t>(vi[offsetof(vcpu_info_t, evtchn_upcall_pending)]).load() & 1)
+        sink_.raise(vcpu);
+}
+
 }  // namespace pvhv

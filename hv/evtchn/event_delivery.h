@@ -59,6 +59,9 @@ public:
     // After vcpu_info moved (VCPUOP_register_vcpu_info): Xen marks every selector bit and
     // upcall_pending and injects, so nothing pending at the old location is lost.
     void vcpu_info_moved(VcpuId vcpu);
+    // raise() again if the vCPU's evtchn_upcall_pending is set (a new upcall vector was just
+    // configured, as Xen re-asserts the callback when HVM_PARAM_CALLBACK_IRQ changes).
+    void reraise_pending(VcpuId vcpu);
 
 private:
     void mark_upcall(VcpuId vcpu, std::span<uint8_t> vcpu_info);

@@ -13,6 +13,7 @@ namespace {
 constexpr std::array<HypercallHandler, kMaxHypercall> make_table() {
     std::array<HypercallHandler, kMaxHypercall> t{};
     t[__HYPERVISOR_memory_op] = do_memory_op;      // 12
+    t[__HYPERVISOR_set_timer_op] = do_set_timer_op;  // 15
     t[__HYPERVISOR_xen_version] = do_xen_version;  // 17
     t[__HYPERVISOR_console_io] = do_console_io;    // 18
     t[__HYPERVISOR_vcpu_op] = do_vcpu_op;          // 24

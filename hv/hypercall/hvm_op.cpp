@@ -28,6 +28,8 @@ int64_t do_hvm_op(HypercallContext& ctx, const HypercallArgs& a) {
     if (p->domid != DOMID_SELF && p->domid != ctx.domain.id().value) return err(XEN_EPERM);
 
     if (op == HVMOP_set_param) {
+        if (p->index == HVM_PARAM_CALLBACK_IRQ)
+            if (auto r = ctx.domain.set_callback_via(p->value); !r) return err(r.error().xen_errno);
         auto r = ctx.domain.hvm_params().set_by_guest(p->index, p->value);
         return r ? 0 : err(r.error().xen_errno);
     }

@@ -15,11 +15,13 @@ Result<uint64_t> HvmParams::get(uint32_t index) const {
     return values_[index];
 }
 
-Result<void> HvmParams::set_by_guest(uint32_t index, uint64_t /*value*/) {
+Result<void> HvmParams::set_by_guest(uint32_t index, uint64_t value) {
     if (index >= HVM_NR_PARAMS) return fail(XEN_EINVAL, "HVM param index out of range");
-    if (index == HVM_PARAM_CALLBACK_IRQ)
-        return fail(XEN_ENOSYS, "event channel upcalls are not implemented yet");
-    return fail(XEN_EPERM, "HVM param is not guest-writable");
+    if (index != HVM_PARAM_CALLBACK_IRQ) return fail(XEN_EPERM, "HVM param is not guest-writable");
+    // Its effect (the domain's upcall routing) is applied by the caller before it is stored.
+    std::lock_guard lock(mu_);
+    values_[index] = value;
+    return {};
 }
 
 }  // namespace pvhv

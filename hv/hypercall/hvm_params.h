@@ -12,8 +12,8 @@
 namespace pvhv {
 
 // The toolstack sets params before the domain runs (set_by_toolstack); a guest may read
-// every param and set only those whose effect pvhv implements (none in this slice: the
-// callback IRQ arrives with event channels). Unset params read as 0, as in Xen.
+// every param and set only those whose effect pvhv implements (HVM_PARAM_CALLBACK_IRQ, which
+// the domain applies: hvm_op.cpp). Unset params read as 0, as in Xen.
 class HvmParams {
 public:
     void set_by_toolstack(uint32_t index, uint64_t value);

@@ -15,6 +15,7 @@
 namespace pvhv {
 
 class HvmParams;
+class TimeDomain;
 
 // Xen's 64-bit convention: number in rax, arguments in rdi, rsi, rdx, r10, r8.
 struct HypercallArgs {
@@ -31,7 +32,8 @@ public:
     virtual void console_write(std::string_view bytes) = 0;
     virtual void shutdown(ShutdownReason reason) = 0;           // SCHEDOP_shutdown
     virtual void set_shutdown_code(ShutdownReason reason) = 0;  // SCHEDOP_shutdown_code
-    virtual void block(VcpuId vcpu) = 0;                        // sleep until an interrupt
+    // SCHEDOP_block: sleep until an interrupt (or, with interrupts disabled, an event upcall).
+    virtual void block(VcpuId vcpu, bool interrupts_enabled) = 0;
     virtual std::span<const hvm_memmap_table_entry> memory_map() const = 0;
     virtual uint64_t ram_pages() const = 0;
     virtual HvmParams& hvm_params() = 0;
@@ -44,6 +46,13 @@ public:
     virtual Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) = 0;
     // HVMOP_set_evtchn_upcall_vector: the vector event-channel upcalls use on `vcpu`.
     virtual Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) = 0;
+    // HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ): how upcalls reach vCPUs without their own vector.
+    virtual Result<void> set_callback_via(uint64_t via) {
+        (void)via;
+        return fail(XEN_ENOSYS, "no event channel upcalls");
+    }
+    // Time and timers (vcpu_op, set_timer_op, SCHEDOP_poll); null: those return -ENOSYS.
+    virtual TimeDomain* time() { return nullptr; }
 };
 
 // Everything a handler gets: the guest's buffers (by linear address), the domain, the vCPU.
@@ -51,6 +60,7 @@ struct HypercallContext {
     const GuestLinearAccess& guest;
     HypercallDomain& domain;
     VcpuId vcpu;
+    bool interrupts_enabled = false;  // the caller's RFLAGS.IF (blocking hypercalls care)
 };
 
 // A handler returns what the guest sees in rax: >= 0 on success, -XEN_Exxx on failure.

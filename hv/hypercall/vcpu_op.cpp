@@ -1,9 +1,10 @@
-// __HYPERVISOR_vcpu_op: per-vCPU operations; today the placement of a vCPU's vcpu_info.
+// __HYPERVISOR_vcpu_op: per-vCPU operations: vcpu_info placement, timers and run state.
 #include "hv/xen_public.h"
 
 #include <xen/vcpu.h>
 
 #include "hv/hypercall/handlers.h"
+#include "hv/hypercall/time_op.h"
 
 namespace pvhv {
 
@@ -28,7 +29,18 @@ int64_t do_vcpu_op(HypercallContext& ctx, const HypercallArgs& a) {
     const VcpuId vcpu{static_cast<uint32_t>(id)};
     switch (cmd) {
         case VCPUOP_register_vcpu_info: return register_vcpu_info(ctx, vcpu, a.arg[2]);
-        default: return err(XEN_ENOSYS);  // timers and runstate arrive with the PV core
+        case VCPUOP_set_singleshot_timer:
+        case VCPUOP_stop_singleshot_timer:
+        case VCPUOP_set_periodic_timer:
+        case VCPUOP_stop_periodic_timer:
+        case VCPUOP_get_runstate_info:
+        case VCPUOP_register_runstate_memory_area:
+        case VCPUOP_register_vcpu_time_memory_area:
+            return vcpu_time_op(ctx, cmd, vcpu, a.arg[2]);
+        default:
+            // VCPUOP_initialise/up/down/is_up (vCPUs come up through INIT/SIPI), send_nmi,
+            // get_physid: not offered (abi/README.md).
+            return err(XEN_ENOSYS);
     }
 }
 

@@ -24,8 +24,14 @@ int64_t copy_string(HypercallContext& ctx, uint64_t buf, const char* s) {
 }  // namespace
 
 uint32_t xen_features_submap0() {
-    // HVM/PVH guests are always auto-translated: the guest's frames are guest-physical.
-    return 1u << XENFEAT_auto_translated_physmap;
+    // HVM/PVH guests are always auto-translated (the guest's frames are guest-physical) and
+    // own their page tables, which is why Xen sets both bits for them. hvm_safe_pvclock: every
+    // vcpu_info carries a pvclock and the singleshot timer raises VIRQ_TIMER (hv/time/).
+    // Not hvm_callback_vector: HVM_PARAM_CALLBACK_IRQ's vector arrives through the LAPIC and
+    // needs an EOI, which Xen's does not, and a Linux that falls back to it never EOIs; Linux
+    // >= 6.0 takes the per-vCPU vector from CPUID 0x40000004 instead (abi/README.md, "Time").
+    return (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |
+           (1u << XENFEAT_hvm_safe_pvclock);
 }
 
 int64_t do_xen_version(HypercallContext& ctx, const HypercallArgs& a) {

@@ -17,7 +17,7 @@ public:
     void console_write(std::string_view bytes) override { console.append(bytes); }
     void shutdown(ShutdownReason r) override { shutdown_reason = r; }
     void set_shutdown_code(ShutdownReason r) override { shutdown_code = r; }
-    void block(VcpuId v) override { blocked.push_back(v); }
+    void block(VcpuId v, bool) override { blocked.push_back(v); }
     std::span<const hvm_memmap_table_entry> memory_map() const override { return memmap; }
     uint64_t ram_pages() const override { return 4096; }
     HvmParams& hvm_params() override { return params; }

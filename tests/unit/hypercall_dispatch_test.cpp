@@ -55,7 +55,9 @@ TEST_F(HypercallTest, GetFeaturesChecksSubmapAndBuffer) {
     xen_feature_info_t fi{0, 0};
     ASSERT_TRUE(mem.write(Gpa{0x2000}, fi));
     ASSERT_EQ(call(__HYPERVISOR_xen_version, XENVER_get_features, 0x2000), 0);
-    EXPECT_EQ(mem.read<xen_feature_info_t>(Gpa{0x2000})->submap, 1u << XENFEAT_auto_translated_physmap);
+    EXPECT_EQ(mem.read<xen_feature_info_t>(Gpa{0x2000})->submap,
+              (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |
+                  (1u << XENFEAT_hvm_safe_pvclock));
     fi.submap_idx = 1;
     ASSERT_TRUE(mem.write(Gpa{0x2000}, fi));
     EXPECT_EQ(call(__HYPERVISOR_xen_version, XENVER_get_features, 0x2000), -XEN_EINVAL);
