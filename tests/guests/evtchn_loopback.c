@@ -3,18 +3,14 @@
  * interrupts the guest: it reads the pending, mask and selector bits in shared_info and
  * vcpu_info[0] directly. */
 #include "test.h"
+#include "xen_pages.h"
 #include <xen/event_channel.h>
 
 #define NO_RAM 0x80000000ul	/* mapped by the guest, no RAM behind it (32 MiB guest) */
 
-/* The shared info page: a page of this image's .bss (zeroed by the loader). */
-static union {
-	shared_info_t si;
-	uint8_t raw[4096];
-} page __attribute__((aligned(4096)));
-
-#define SI (&page.si)
-#define VI (&page.si.vcpu_info[0])
+/* The shared info page: lib/xen_pages.c's page of .bss (zeroed by the loader). */
+#define SI shared_info
+#define VI (&shared_info->vcpu_info[0])
 
 static domid_t self_id;	/* our own domid, as status reports it */
 
@@ -64,21 +60,15 @@ static bool map_shared_info(void)
 	/* Odd and zero before the map: the hypervisor's write is what makes them sane. */
 	__atomic_store_n(&SI->wc_version, 1, __ATOMIC_SEQ_CST);
 	SI->wc_sec = 0;
-	struct xen_add_to_physmap x = {
-		.domid = DOMID_SELF,
-		.space = XENMAPSPACE_shared_info,
-		.idx = 0,
-		.gpfn = (uintptr_t)&page >> 12,
-	};
-	long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+	long rc = shared_info_map();
 	uint32_t ver = __atomic_load_n(&SI->wc_version, __ATOMIC_SEQ_CST);
 	uint32_t sec = *(volatile uint32_t *)&SI->wc_sec;
 	if (rc == 0 && !(ver & 1) && sec != 0) {
 		report_pass("map_shared_info");
 		return true;
 	}
-	report_fail("map_shared_info", "rc %ld, wc_version %u, wc_sec %u at gpfn %lx", rc, ver, sec,
-		    (unsigned long)x.gpfn);
+	report_fail("map_shared_info", "rc %ld, wc_version %u, wc_sec %u at %p", rc, ver, sec,
+		    (void *)shared_info);
 	return false;
 }
 
