@@ -99,6 +99,28 @@ void VcpuThread::set_paused(bool paused) {
     if (paused) kick();
 }
 
+void VcpuThread::post(std::function<void(kvm::Vcpu&)> fn) {
+    if (!thread_.joinable()) {  // not started: the fd is the caller's to use
+        fn(vcpu_);
+        return;
+    }
+    {
+        std::lock_guard lock(mu_);
+        posted_.push_back(std::move(fn));
+    }
+    // On its own thread (a hypercall) the loop runs it before re-entering KVM_RUN anyway.
+    if (std::this_thread::get_id() != thread_.get_id()) kick();
+}
+
+void VcpuThread::run_posted() {
+    std::vector<std::function<void(kvm::Vcpu&)>> work;
+    {
+        std::lock_guard lock(mu_);
+        work.swap(posted_);
+    }
+    for (auto& fn : work) fn(vcpu_);
+}
+
 void VcpuThread::kick() {
     // immediate_exit covers the window between the loop's flag check and KVM_RUN; the
     // signal interrupts a KVM_RUN already in progress (e.g. a halted vCPU).
@@ -129,6 +151,7 @@ void VcpuThread::loop() {
         }
     } record{*this};
     kvm_run& run = vcpu_.run_page();
+    bool woken = false;  // the last KVM_RUN returned without an exit
     for (;;) {
         std::atomic_ref<uint8_t>(run.immediate_exit).store(0);
         {
@@ -136,13 +159,20 @@ void VcpuThread::loop() {
             cv_.wait(lock, [this] { return !paused_ || stop_.load(); });
         }
         if (stop_.load()) return;
+        run_posted();
+        if (stop_.load()) return;
+        if (before_run_hook_) before_run_hook_(vcpu_, woken);
+        woken = false;
 
         auto ran = vcpu_.run();
         if (!ran) {
             handler_.run_failed(vcpu_.id(), ran.error());
             return;
         }
-        if (!*ran) continue;  // interrupted by a kick: re-check the flags
+        if (!*ran) {  // a kick, or INIT/SIPI processed: re-check the flags
+            woken = true;
+            continue;
+        }
 
         counters_.count_exit(run.exit_reason);
         KvmVcpuContext ctx(vcpu_);

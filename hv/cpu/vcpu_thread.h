@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "hv/cpu/vcpu_exit.h"
 #include "hv/domain/domain_counters.h"
@@ -46,6 +47,18 @@ public:
     void request_stop();             // thread-safe; returns at once
     void join();
     void set_paused(bool paused);    // thread-safe; returns at once
+    // Runs `fn` on this vCPU's thread before its next KVM_RUN, for vCPU ioctls that another
+    // thread cannot issue while the vCPU sits in KVM_RUN (KVM holds the vCPU's mutex there).
+    // Thread-safe; kicks the vCPU out of KVM_RUN. Before start() `fn` runs at once on the
+    // caller's thread; once the thread has ended it never runs.
+    void post(std::function<void(kvm::Vcpu&)> fn);
+    // Set before start(): called on the vCPU thread before every KVM_RUN, with `woken` true
+    // when the previous KVM_RUN returned without an exit (a kick, or KVM's EAGAIN after it
+    // processed INIT/SIPI for a vCPU that was waiting for them: INIT resets vCPU state pvhv set
+    // up, such as KVM's kvmclock MSR). Runs once per exit: keep it to a few atomic loads.
+    void set_before_run_hook(std::function<void(kvm::Vcpu&, bool woken)> fn) {
+        before_run_hook_ = std::move(fn);
+    }
     kvm::Vcpu& vcpu() { return vcpu_; }  // only from this vCPU's thread or before start()
     // CPU time the thread has used (guest time in KVM_RUN included); final once it stopped.
     std::chrono::nanoseconds cpu_time() const;
@@ -53,6 +66,7 @@ public:
 private:
     void loop();
     void kick();  // makes a KVM_RUN in progress (or about to start) return
+    void run_posted();
 
     kvm::Vcpu vcpu_;
     ExitHandler& handler_;
@@ -61,9 +75,11 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> running_{false};             // the loop has started and not yet ended
     std::atomic<int64_t> final_cpu_time_ns_{0};    // written by the thread as it ends
-    std::mutex mu_;                  // guards paused_ (with cv_)
+    std::mutex mu_;                  // guards paused_ (with cv_) and posted_
     std::condition_variable cv_;
     bool paused_ = false;
+    std::vector<std::function<void(kvm::Vcpu&)>> posted_;
+    std::function<void(kvm::Vcpu&, bool)> before_run_hook_;  // fixed before start()
 };
 
 }  // namespace pvhv

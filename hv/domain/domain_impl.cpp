@@ -12,7 +12,6 @@ namespace {
 constexpr uint16_t kCom1Port = 0x3f8;
 constexpr uint32_t kCom1Irq = 4;
 constexpr uint16_t kDebugPort = 0xe9;
-constexpr uint32_t kMsrIa32Tsc = 0x10;
 }  // namespace
 
 DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
@@ -29,7 +28,8 @@ DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, 
       event_pages_(mem_, config_.vcpus),
       waiters_(config_.vcpus),
       upcalls_(vm_, config_.vcpus, waiters_),
-      time_(config_.vcpus, event_pages_, waiters_, *this) {}
+      pvclock_msr_(std::make_unique<std::atomic<uint64_t>[]>(config_.vcpus)),
+      time_(config_.vcpus, event_pages_, waiters_, *this, kvm_clock_) {}
 
 DomainImpl::~DomainImpl() { destroy(); }
 
@@ -52,7 +52,14 @@ Result<void> DomainImpl::add_acpi_sleep_device(uint16_t port) {
 }
 
 void DomainImpl::add_vcpu(kvm::Vcpu vcpu) {
+    const VcpuId id = vcpu.id();
     vcpus_.push_back(std::make_unique<VcpuThread>(std::move(vcpu), router_, counters_));
+    vcpus_.back()->set_before_run_hook([this, id](kvm::Vcpu& v, bool woken) {
+        if (woken) apply_pvclock(id, v);  // after INIT/SIPI (or a kick): see apply_pvclock
+        // An upcall no LAPIC took (disabled, or reset by INIT): raise it again while the guest
+        // still has it pending (UpcallInjector).
+        if (upcalls_.take_owed(id)) event_delivery_.reraise_pending(id);
+    });
 }
 
 Result<void> DomainImpl::start() {
@@ -60,10 +67,7 @@ Result<void> DomainImpl::start() {
         std::lock_guard lock(mu_);
         if (state_ != DomainState::Created) return fail(XEN_EINVAL, "domain already started");
     }
-    // System time 0 is now; the vCPUs' TSCs are read on their fds before they run.
-    auto tsc = [this](VcpuId v) { return vcpus_[v.value]->vcpu().get_msr(kMsrIa32Tsc); };
-    if (auto r = time_.start(vm_.tsc_khz(), tsc); !r)
-        return fail(r.error().xen_errno, "guest clock: " + r.error().message);
+    time_.start(kvm_clock_.wall_ns_at_zero());
     for (auto& v : vcpus_) v->start();
     transition(DomainState::Running, std::nullopt);
     return {};
@@ -154,7 +158,12 @@ Result<void> DomainImpl::register_vcpu_info(VcpuId vcpu, Gpa gpa) {
 }
 
 Result<void> DomainImpl::set_upcall_vector(VcpuId vcpu, uint8_t vector) {
-    return upcalls_.set_vector(vcpu, vector);
+    if (auto r = upcalls_.set_vector(vcpu, vector); !r) return r;
+    // Xen's hvmop_set_evtchn_upcall_vector injects the vector at once (hvm_assert_evtchn_irq):
+    // events marked pending before there was a vector (VCPUOP_register_vcpu_info marks them
+    // all) would otherwise never raise an edge again.
+    upcalls_.raise(vcpu);
+    return {};
 }
 
 Result<void> DomainImpl::set_callback_via(uint64_t via) {
@@ -185,6 +194,32 @@ void DomainImpl::block(VcpuId vcpu, bool interrupts_enabled) {
     // on the vCPU's own thread, so its fd is ours to use).
     if (time_.block(vcpu, interrupts_enabled) == DomainTime::Block::HaltInKvm && vcpu.value < vcpus_.size())
         (void)vcpus_[vcpu.value]->vcpu().set_mp_state(KVM_MP_STATE_HALTED);
+}
+
+void DomainImpl::place_pvclock(VcpuId vcpu, Gpa gpa) {
+    // A vCPU's MSRs are set on its own thread, before its next KVM_RUN: another vCPU may be
+    // registering this one's vcpu_info while it waits for INIT/SIPI inside KVM_RUN.
+    if (vcpu.value >= vcpus_.size()) return;
+    pvclock_msr_[vcpu.value].store(kvmclock_msr_value(gpa));
+    vcpus_[vcpu.value]->post([this, vcpu](kvm::Vcpu& v) { apply_pvclock(vcpu, v); });
+}
+
+// On `vcpu`'s thread: points KVM's kvmclock at the placed vcpu_time_info unless it already is.
+// INIT resets that MSR (and the LAPIC), not Xen's vcpu_info, so this also runs whenever KVM_RUN
+// returned without an exit, which is how an AP's thread sees INIT/SIPI processed. A vCPU still
+// waiting for INIT is left alone (INIT would undo the MSR; it gets it once INIT is through).
+// With the pvclock back, a pending upcall the reset LAPIC dropped is raised again.
+void DomainImpl::apply_pvclock(VcpuId vcpu, kvm::Vcpu& v) {
+    if (vcpu.value >= config_.vcpus) return;
+    const uint64_t msr = pvclock_msr_[vcpu.value].load();
+    if (msr == 0) return;
+    if (auto mp = v.get_mp_state(); !mp || *mp == KVM_MP_STATE_UNINITIALIZED) return;
+    if (auto current = v.get_msr(kMsrKvmSystemTimeNew); current && *current == msr) return;
+    if (auto r = v.set_msr(kMsrKvmSystemTimeNew, msr); !r) {
+        fatal(vcpu, "cannot place the pvclock (kvmclock MSR): " + r.error().message);
+        return;
+    }
+    event_delivery_.reraise_pending(vcpu);
 }
 
 void DomainImpl::fatal(VcpuId vcpu, const std::string& why) {

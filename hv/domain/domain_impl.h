@@ -26,11 +26,12 @@
 #include "hv/mem/guest_memory.h"
 #include "hv/sched/vcpu_waiters.h"
 #include "hv/time/domain_time.h"
+#include "hv/time/kvm_clock.h"
 
 namespace pvhv {
 
 class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory,
-                   private TimeEvents {
+                   private TimeHost {
 public:
     DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
                kvm::Vm vm, GuestLayout layout, GuestMemory mem);
@@ -83,8 +84,10 @@ private:
     std::shared_ptr<PortTable> find_event_channels(DomId id) const override {
         return id == id_ ? ports_ : nullptr;
     }
-    // TimeEvents
+    // TimeHost
     void send_timer_virq(VcpuId vcpu) override;
+    void place_pvclock(VcpuId vcpu, Gpa gpa) override;
+    void apply_pvclock(VcpuId vcpu, kvm::Vcpu& v);  // on v's thread
     uint32_t valid_ports() const override { return ports_ ? ports_->valid_ports() : 0; }
     bool port_pending(EvtchnPort port) const override { return event_delivery_.is_pending(port); }
     bool has_upcall_vector(VcpuId vcpu) const override { return upcalls_.has_vector(vcpu); }
@@ -118,6 +121,9 @@ private:
     UpcallInjector upcalls_;
     EventDelivery2L event_delivery_{event_pages_, upcalls_};
     std::shared_ptr<PortTable> ports_;
+    KvmClock kvm_clock_{vm_};
+    // Per vCPU: the kvmclock MSR value last placed (0: none), kept to restore it after INIT.
+    std::unique_ptr<std::atomic<uint64_t>[]> pvclock_msr_;
     DomainTime time_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)

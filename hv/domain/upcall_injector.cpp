@@ -13,7 +13,8 @@ UpcallInjector::UpcallInjector(kvm::Vm& vm, uint32_t nr_vcpus, VcpuWaiters& wait
     : vm_(vm),
       nr_vcpus_(nr_vcpus),
       waiters_(waiters),
-      vectors_(std::make_unique<std::atomic<uint8_t>[]>(nr_vcpus)) {}
+      vectors_(std::make_unique<std::atomic<uint8_t>[]>(nr_vcpus)),
+      owed_(std::make_unique<std::atomic<bool>[]>(nr_vcpus)) {}
 
 Result<void> UpcallInjector::set_vector(VcpuId vcpu, uint8_t vector) {
     if (vcpu.value >= nr_vcpus_) return fail(XEN_ENOENT, "no such vCPU");
@@ -42,9 +43,16 @@ bool UpcallInjector::has_vector(VcpuId vcpu) const {
 
 void UpcallInjector::raise(VcpuId vcpu) {
     if (vcpu.value >= nr_vcpus_) return;
-    if (const uint8_t vector = vector_of(vcpu); vector != 0)
-        (void)vm_.signal_msi(vcpu.value, vector);  // APIC id == vCPU id (CPUID policy, MADT)
+    if (const uint8_t vector = vector_of(vcpu); vector != 0) {
+        auto taken = vm_.signal_msi(vcpu.value, vector);  // APIC id == vCPU id (CPUID, MADT)
+        owed_[vcpu.value].store(!taken || !*taken);
+    }
     waiters_.kick(vcpu);
+}
+
+bool UpcallInjector::take_owed(VcpuId vcpu) {
+    return vcpu.value < nr_vcpus_ && owed_[vcpu.value].load(std::memory_order_relaxed) &&
+           owed_[vcpu.value].exchange(false);
 }
 
 void UpcallInjector::wake_pollers(EvtchnPort port) { waiters_.port_pending(port); }

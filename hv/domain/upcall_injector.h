@@ -19,6 +19,12 @@ namespace pvhv {
 // guest polls, as the test guests do). Either way raise() ends the vCPU's SCHEDOP_block or
 // SCHEDOP_poll (Xen's vcpu_kick), and wake_pollers() wakes vCPUs polling that port.
 //
+// KVM drops a fixed interrupt to a LAPIC the guest has not software-enabled yet, where Xen's
+// vLAPIC keeps it in IRR. Linux sets its upcall vector (which injects, as Xen does) before it
+// enables its LAPIC, and with evtchn_upcall_pending left set no later event raises an edge: so
+// an upcall no LAPIC took is owed, and the vCPU's own thread retries it before the vCPU next
+// runs (take_owed()).
+//
 // Differs from Xen for the callback vector: Xen injects it outside the LAPIC, so the guest
 // does not EOI it; here it is a LAPIC interrupt like the per-vCPU vector, and the guest must
 // EOI it (abi/README.md, "Time").
@@ -32,6 +38,9 @@ public:
     Result<void> set_callback_via(uint64_t via);
     bool has_vector(VcpuId vcpu) const;
     void raise(VcpuId vcpu) override;
+    // Whether an upcall for `vcpu` was not taken by its LAPIC since the last call (and clears
+    // that): the caller re-raises it if the guest still has evtchn_upcall_pending set.
+    bool take_owed(VcpuId vcpu);
     void wake_pollers(EvtchnPort port) override;
 
 private:
@@ -42,6 +51,7 @@ private:
     VcpuWaiters& waiters_;
     std::unique_ptr<std::atomic<uint8_t>[]> vectors_;  // per vCPU; 0 = none; lock-free
     std::atomic<uint8_t> callback_vector_{0};          // HVM_PARAM_CALLBACK_IRQ; 0 = none
+    std::unique_ptr<std::atomic<bool>[]> owed_;         // per vCPU: an MSI no LAPIC took
 };
 
 }  // namespace pvhv

@@ -49,15 +49,19 @@ Result<std::span<uint8_t>> GuestEventPages::shared_info() const {
     return mem_.span(Gpa{gpa}, sizeof(shared_info_t));
 }
 
-Result<std::span<uint8_t>> GuestEventPages::vcpu_info(VcpuId v) const {
+Result<Gpa> GuestEventPages::vcpu_info_gpa(VcpuId v) const {
     if (v.value >= nr_vcpus_) return fail(XEN_ENOENT, "vcpu_info: no such vcpu");
-    if (const uint64_t gpa = vcpu_info_gpa_[v.value].load(); gpa != kNone)
-        return mem_.span(Gpa{gpa}, sizeof(vcpu_info_t));
+    if (const uint64_t gpa = vcpu_info_gpa_[v.value].load(); gpa != kNone) return Gpa{gpa};
     if (v.value >= XEN_LEGACY_MAX_VCPUS) return fail(XEN_ENOENT, "vcpu_info: not registered");
-    auto si = shared_info();
-    if (!si) return si;
-    return si->subspan(offsetof(shared_info_t, vcpu_info) + v.value * sizeof(vcpu_info_t),
-                       sizeof(vcpu_info_t));
+    const uint64_t si = shared_info_gpa_.load();
+    if (si == kNone) return fail(XEN_ENOENT, "shared_info: not mapped");
+    return Gpa{si} + (offsetof(shared_info_t, vcpu_info) + v.value * sizeof(vcpu_info_t));
+}
+
+Result<std::span<uint8_t>> GuestEventPages::vcpu_info(VcpuId v) const {
+    auto gpa = vcpu_info_gpa(v);
+    if (!gpa) return std::unexpected(gpa.error());
+    return mem_.span(*gpa, sizeof(vcpu_info_t));
 }
 
 }  // namespace pvhv

@@ -34,6 +34,8 @@ public:
 
     Result<std::span<uint8_t>> shared_info() const override;
     Result<std::span<uint8_t>> vcpu_info(VcpuId v) const override;
+    // Where vcpu_info(v) is, as a guest-physical address (for KVM, which wants addresses).
+    Result<Gpa> vcpu_info_gpa(VcpuId v) const;
 
 private:
     static constexpr uint64_t kNone = ~uint64_t{0};

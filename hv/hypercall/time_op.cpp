@@ -3,7 +3,6 @@
 
 #include "hv/hypercall/handlers.h"
 #include "hv/time/time_domain.h"
-#include "hv/time/time_pages.h"
 
 namespace pvhv {
 
@@ -33,21 +32,14 @@ int64_t set_periodic(HypercallContext& ctx, TimeDomain& t, VcpuId target, uint64
     return 0;
 }
 
-// Xen accepts any address for these areas and ignores a failed copy (guest_handle_okay is
-// always true for an HVM guest); so does pvhv. The contents never change afterwards (the
-// pvclock is fixed for the domain's life; the run state is "running since 0"), so one write
-// at registration is all Xen's updates would ever write.
+// Xen accepts any address for the run-state area and ignores a failed copy (guest_handle_okay
+// is always true for an HVM guest); so does pvhv. The contents never change afterwards (the
+// run state is "running since system time 0"), so one write at registration is all Xen's
+// updates would ever write.
 int64_t register_runstate(HypercallContext& ctx, TimeDomain& t, VcpuId target, uint64_t arg) {
     auto area = ctx.guest.read<vcpu_register_runstate_memory_area_t>(arg);
     if (!area) return err(XEN_EFAULT);
     if (area->addr.p != 0) (void)ctx.guest.write(area->addr.p, t.runstate(target));
-    return 0;
-}
-
-int64_t register_time_area(HypercallContext& ctx, TimeDomain& t, VcpuId target, uint64_t arg) {
-    auto area = ctx.guest.read<vcpu_register_time_memory_area_t>(arg);
-    if (!area) return err(XEN_EFAULT);
-    if (area->addr.p != 0) (void)write_time_area(ctx.guest, area->addr.p, t.time_info(target));
     return 0;
 }
 
@@ -69,7 +61,6 @@ int64_t vcpu_time_op(HypercallContext& ctx, uint64_t cmd, VcpuId target, uint64_
         case VCPUOP_get_runstate_info:
             return ctx.guest.write(arg, t->runstate(target)) ? 0 : err(XEN_EFAULT);
         case VCPUOP_register_runstate_memory_area: return register_runstate(ctx, *t, target, arg);
-        case VCPUOP_register_vcpu_time_memory_area: return register_time_area(ctx, *t, target, arg);
         default: return err(XEN_ENOSYS);
     }
 }
@@ -81,7 +72,8 @@ int64_t do_set_timer_op(HypercallContext& ctx, const HypercallArgs& a) {
     if (!t) return err(XEN_ENOSYS);
     const auto timeout = static_cast<int64_t>(a.arg[0]);
     const auto now = static_cast<int64_t>(t->system_time_ns());
-    const int64_t offset = timeout - now;
+    // Xen's s_time_t arithmetic wraps (built with -fwrapv); so does this, without UB.
+    const auto offset = static_cast<int64_t>(static_cast<uint64_t>(timeout) - static_cast<uint64_t>(now));
     if (timeout == 0)
         t->stop_singleshot_timer(ctx.vcpu);
     else if (timeout < 0 || (offset > 0 && (static_cast<uint64_t>(offset) >> 50) != 0))

@@ -35,11 +35,10 @@ int64_t do_vcpu_op(HypercallContext& ctx, const HypercallArgs& a) {
         case VCPUOP_stop_periodic_timer:
         case VCPUOP_get_runstate_info:
         case VCPUOP_register_runstate_memory_area:
-        case VCPUOP_register_vcpu_time_memory_area:
             return vcpu_time_op(ctx, cmd, vcpu, a.arg[2]);
         default:
             // VCPUOP_initialise/up/down/is_up (vCPUs come up through INIT/SIPI), send_nmi,
-            // get_physid: not offered (abi/README.md).
+            // get_physid, register_vcpu_time_memory_area: not offered (abi/README.md).
             return err(XEN_ENOSYS);
     }
 }

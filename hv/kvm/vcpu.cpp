@@ -72,6 +72,12 @@ Result<void> Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
     return {};
 }
 
+Result<uint32_t> Vcpu::get_mp_state() {
+    kvm_mp_state mp{};
+    if (::ioctl(fd_.get(), KVM_GET_MP_STATE, &mp) != 0) return fail_errno("KVM_GET_MP_STATE");
+    return mp.mp_state;
+}
+
 Result<void> Vcpu::set_mp_state(uint32_t state) {
     kvm_mp_state mp{state};
     if (::ioctl(fd_.get(), KVM_SET_MP_STATE, &mp) != 0) return fail_errno("KVM_SET_MP_STATE");

@@ -34,8 +34,9 @@ public:
     Result<void> set_sregs(const kvm_sregs& s);
     Result<void> set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
     Result<void> set_mp_state(uint32_t state);
+    Result<uint32_t> get_mp_state();
     Result<void> set_msr(uint32_t index, uint64_t value);
-    // KVM_GET_MSRS of one MSR as the host sees it (MSR_IA32_TSC: the guest's TSC now).
+    // KVM_GET_MSRS of one MSR, as a host-initiated read.
     Result<uint64_t> get_msr(uint32_t index);
 
 private:

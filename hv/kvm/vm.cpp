@@ -58,13 +58,14 @@ Result<void> Vm::enable_unknown_msr_exits() {
     return {};
 }
 
-Result<void> Vm::signal_msi(uint32_t apic_id, uint8_t vector) {
+Result<bool> Vm::signal_msi(uint32_t apic_id, uint8_t vector) {
     kvm_msi msi{};
     msi.address_lo = 0xfee00000u | ((apic_id & 0xff) << 12);  // xAPIC format, physical mode
     msi.address_hi = 0;
     msi.data = vector;  // fixed delivery, edge
-    if (::ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi) < 0) return fail_errno("KVM_SIGNAL_MSI");
-    return {};
+    const int delivered = ::ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi);
+    if (delivered < 0) return fail_errno("KVM_SIGNAL_MSI");
+    return delivered > 0;
 }
 
 Result<void> Vm::set_irq_line(uint32_t gsi, bool level) {
@@ -73,6 +74,12 @@ Result<void> Vm::set_irq_line(uint32_t gsi, bool level) {
     irq.level = level ? 1 : 0;
     if (::ioctl(fd_.get(), KVM_IRQ_LINE, &irq) != 0) return fail_errno("KVM_IRQ_LINE");
     return {};
+}
+
+Result<kvm_clock_data> Vm::get_clock() const {
+    kvm_clock_data c{};
+    if (::ioctl(fd_.get(), KVM_GET_CLOCK, &c) != 0) return fail_errno("KVM_GET_CLOCK");
+    return c;
 }
 
 uint32_t Vm::tsc_khz() const {

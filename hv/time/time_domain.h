@@ -34,8 +34,6 @@ public:
     virtual void stop_singleshot_timer(VcpuId vcpu) = 0;
     // VIRQ_TIMER on `vcpu` every `period_ns`; 0 stops it.
     virtual void set_periodic_timer(VcpuId vcpu, uint64_t period_ns) = 0;
-    // What vCPU `vcpu`'s vcpu_info carries in `time` (for the secondary copy).
-    virtual vcpu_time_info time_info(VcpuId vcpu) const = 0;
     virtual vcpu_runstate_info runstate(VcpuId vcpu) const = 0;
     // Xen's do_poll: returns 0 when a listed port is (or becomes) pending, at the timeout, or
     // on an event upcall to the vCPU; a negative Xen errno for bad arguments.

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "hv/time/domain_clock.h"
+#include "hv/time/system_clock.h"
 #include "hv/types.h"
 
 namespace pvhv {

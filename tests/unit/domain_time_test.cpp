@@ -1,8 +1,11 @@
-// Unit tests of DomainTime on a fake guest: pvclock in the guest's pages, timer -> VIRQ_TIMER,
+// Unit tests of DomainTime on a fake guest: pvclock placement, the wall clock, timer -> VIRQ_TIMER,
 // and Xen's SCHEDOP_poll / SCHEDOP_block semantics with wake-ups from other threads.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <thread>
+
+#include "hv/time/wallclock.h"
 
 #include "time_test_fakes.h"
 
@@ -10,25 +13,15 @@ namespace pvhv {
 namespace {
 
 using testing::eventually;
-using testing::fake_domain_clock;
-using testing::fake_host_tsc_value;
 using testing::TimeGuest;
-
-constexpr int64_t kOffset = -1'000'000'000'000;
 
 class DomainTimeTest : public ::testing::Test {
 protected:
     DomainTimeTest() {
-        fake_host_tsc_value = 2'000'000'000'000;
-        g.time.start(fake_domain_clock(TimeGuest::kVcpus, kOffset));
+        g.clock.now = 1'000'000;
+        g.time.start(1'700'000'000'123'456'789);
     }
-    // The guest's own view of vCPU v's clock (Linux's pvclock_clocksource_read).
-    uint64_t guest_now(Gpa vcpu_info) const {
-        const vcpu_time_info t = g.vcpu_info_at(vcpu_info).time;
-        const uint64_t tsc = fake_host_tsc_value.load() + static_cast<uint64_t>(kOffset);
-        return t.system_time + scale_delta(tsc - t.tsc_timestamp, {t.tsc_to_system_mul, t.tsc_shift});
-    }
-    void advance_ns(uint64_t ns) { fake_host_tsc_value += ns; }  // 1 GHz
+    void advance_ns(uint64_t ns) { g.clock.now += ns; }
     int64_t poll(VcpuId v, std::vector<uint32_t> ports, uint64_t timeout = 0, bool ie = false) {
         PollRequest r;
         r.nr_ports = static_cast<uint32_t>(ports.size());
@@ -37,40 +30,56 @@ protected:
         r.port_at = [ports](uint32_t i) -> Result<EvtchnPort> { return EvtchnPort{ports.at(i)}; };
         return g.time.poll(v, r);
     }
+    std::vector<std::pair<uint32_t, uint64_t>> placed() {
+        std::lock_guard lk(g.mu);
+        return g.pvclocks;
+    }
 
     TimeGuest g;
 };
 
-TEST_F(DomainTimeTest, PublishesPvclockAndWallclockWhereTheGuestLooks) {
+TEST_F(DomainTimeTest, PlacesThePvclockInTheCurrentVcpuInfoAndWritesTheWallclock) {
     g.time.publish_shared_info();
     const shared_info_t si = *g.mem.read<shared_info_t>(testing::kTimeSharedInfo);
     EXPECT_EQ(si.wc_version % 2, 0u);
     EXPECT_NE(si.wc_version, 0u);
     EXPECT_EQ(uint64_t{si.wc_sec_hi} << 32 | si.wc_sec, 1'700'000'000u);
     EXPECT_EQ(si.wc_nsec, 123'456'789u);
-    for (uint32_t v = 0; v < TimeGuest::kVcpus; ++v) {
-        const vcpu_time_info t = si.vcpu_info[v].time;
-        EXPECT_EQ(t.version, 2u);
-        EXPECT_EQ(scale_to_khz({t.tsc_to_system_mul, t.tsc_shift}), 1'000'000u);
-        EXPECT_EQ(t.flags, XEN_PVCLOCK_TSC_STABLE_BIT);
-    }
-    EXPECT_EQ(guest_now(g.slot(VcpuId{0})), 0u);
-    advance_ns(12345);
-    EXPECT_EQ(guest_now(g.slot(VcpuId{0})), 12345u);
-    EXPECT_EQ(g.time.system_time_ns(), 12345u);
+    const uint64_t time = offsetof(vcpu_info_t, time);
+    EXPECT_EQ(placed(), (std::vector<std::pair<uint32_t, uint64_t>>{
+                            {0, g.slot(VcpuId{0}).value + time}, {1, g.slot(VcpuId{1}).value + time}}));
 
-    // A registered vcpu_info gets the same clock at its new place.
+    // A registered vcpu_info takes the pvclock along.
     ASSERT_TRUE(g.pages.register_vcpu_info(VcpuId{1}, Gpa{0x20040}));
     g.time.publish_vcpu_info(VcpuId{1});
-    EXPECT_EQ(g.vcpu_info_at(Gpa{0x20040}).time.version % 2, 0u);
-    EXPECT_EQ(guest_now(Gpa{0x20040}), g.time.system_time_ns());
-    EXPECT_EQ(g.time.time_info(VcpuId{1}).tsc_timestamp, g.vcpu_info_at(Gpa{0x20040}).time.tsc_timestamp);
+    EXPECT_EQ(placed().back(), (std::pair<uint32_t, uint64_t>{1, 0x20040 + time}));
+    EXPECT_EQ(g.time.system_time_ns(), 1'000'000u);
+}
+
+TEST(DomainTimeWallclock, VersionProtocolAndSplit) {
+    alignas(8) static uint8_t page[sizeof(shared_info_t)];
+    std::memset(page, 0, sizeof page);
+    const int64_t wall = int64_t{0x1'2345'6789} * 1'000'000'000 + 987'654'321;
+    ASSERT_TRUE(write_wallclock(std::span<uint8_t>(page, sizeof page), wall));
+    shared_info_t si;
+    std::memcpy(&si, page, sizeof si);
+    EXPECT_EQ(si.wc_version, 2u);
+    EXPECT_EQ(si.wc_sec, 0x23456789u);
+    EXPECT_EQ(si.wc_sec_hi, 1u);
+    EXPECT_EQ(si.wc_nsec, 987'654'321u);
+    si.wc_version = 7;  // odd (a guest's or a torn writer's): the next write still ends even and newer
+    std::memcpy(page, &si, sizeof si);
+    ASSERT_TRUE(write_wallclock(std::span<uint8_t>(page, sizeof page), wall));
+    std::memcpy(&si, page, sizeof si);
+    EXPECT_EQ(si.wc_version, 10u);
+    EXPECT_FALSE(write_wallclock(std::span<uint8_t>(page, sizeof page), -1));
+    EXPECT_FALSE(write_wallclock(std::span<uint8_t>(page + 4, sizeof page - 4), wall));
 }
 
 TEST_F(DomainTimeTest, SingleshotRaisesVirqTimerOnThatVcpu) {
     auto port = g.table->bind_virq(VIRQ_TIMER, VcpuId{1});
     ASSERT_TRUE(port);
-    g.time.set_singleshot_timer(VcpuId{1}, 1'000'000);
+    g.time.set_singleshot_timer(VcpuId{1}, g.clock.now + 1'000'000);
     // The clock is frozen: the timer cannot have fired. Then time passes and it does.
     EXPECT_FALSE(g.delivery.is_pending(*port));
     advance_ns(1'000'000);
@@ -109,13 +118,13 @@ TEST_F(DomainTimeTest, PollChecksArgumentsInXensOrder) {
 TEST_F(DomainTimeTest, PollTimesOutInTheGuestsTime) {
     auto p = g.table->bind_ipi(VcpuId{0});
     ASSERT_TRUE(p);
-    advance_ns(1000);
-    EXPECT_EQ(poll(VcpuId{0}, {p->value}, 500), 0);  // already past: at once
-    EXPECT_EQ(poll(VcpuId{0}, {p->value}, 1000), 0);
+    EXPECT_EQ(poll(VcpuId{0}, {p->value}, 500), 0);  // long past: at once
+    EXPECT_EQ(poll(VcpuId{0}, {p->value}, g.clock.now), 0);
     // A timeout ahead of a frozen clock: poll returns only once the clock passes it.
     std::atomic<bool> returned{false};
+    const uint64_t timeout = g.clock.now + 1000;
     std::thread poller([&] {
-        EXPECT_EQ(poll(VcpuId{0}, {p->value}, 2000), 0);
+        EXPECT_EQ(poll(VcpuId{0}, {p->value}, timeout), 0);
         returned = true;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -145,7 +154,7 @@ TEST_F(DomainTimeTest, PollIsWokenByTheTimerThread) {
     auto timer = g.table->bind_virq(VIRQ_TIMER, VcpuId{0});
     ASSERT_TRUE(timer);
     g.set_mask(*timer, true);
-    g.time.set_singleshot_timer(VcpuId{0}, 5000);
+    g.time.set_singleshot_timer(VcpuId{0}, g.clock.now + 5000);
     std::thread clock([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         advance_ns(5000);

@@ -20,13 +20,6 @@ public:
     void set_singleshot_timer(VcpuId v, uint64_t d) override { singleshot = {v.value, d}; }
     void stop_singleshot_timer(VcpuId v) override { stopped.push_back(v.value); }
     void set_periodic_timer(VcpuId v, uint64_t p) override { periodic = {v.value, p}; }
-    vcpu_time_info time_info(VcpuId v) const override {
-        vcpu_time_info t{};
-        t.tsc_timestamp = 1000 + v.value;
-        t.tsc_to_system_mul = 0x80000000;
-        t.tsc_shift = 1;
-        return t;
-    }
     vcpu_runstate_info runstate(VcpuId) const override {
         vcpu_runstate_info r{};
         r.state = RUNSTATE_running;
@@ -149,18 +142,8 @@ TEST_F(TimeOpTest, RunstateAndTimeAreas) {
     EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, 0x1000), 0);
     EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, 0xfff00000), -XEN_EFAULT);
 
-    vcpu_register_time_memory_area_t t{};
-    t.addr.p = 0x4000;
-    ASSERT_TRUE(mem.write(Gpa{0x4000}, uint32_t{6}));  // an old version: the new one is newer
-    ASSERT_TRUE(mem.write(Gpa{0x1000}, t));
-    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 1, 0x1000), 0);
-    const vcpu_time_info ti = *mem.read<vcpu_time_info>(Gpa{0x4000});
-    EXPECT_EQ(ti.version, 8u);
-    EXPECT_EQ(ti.tsc_timestamp, 1001u);
-    EXPECT_EQ(ti.tsc_shift, 1);
-    t.addr.p = 0;  // "unregister"
-    ASSERT_TRUE(mem.write(Gpa{0x1000}, t));
-    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 1, 0x1000), 0);
+    // No secondary copy: KVM keeps one pvclock per vCPU (abi/README.md, "Time").
+    EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 1, 0x1000), -XEN_ENOSYS);
     EXPECT_EQ(call(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1), -XEN_ENOSYS);
 }
 

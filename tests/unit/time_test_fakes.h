@@ -1,4 +1,4 @@
-// Fakes for time tests: a manual host TSC, a 1 GHz domain clock on it, a guest with event pages.
+// Fakes for time tests: a manual clock and a two-vCPU guest wired as the domain wires its time.
 #pragma once
 
 #include <atomic>
@@ -7,31 +7,18 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hv/evtchn/event_delivery.h"
 #include "hv/evtchn/guest_event_pages.h"
 #include "hv/evtchn/port_table.h"
 #include "hv/sched/vcpu_waiters.h"
-#include "hv/time/domain_clock.h"
 #include "hv/time/domain_time.h"
+#include "hv/time/system_clock.h"
 #include "hv/xen_public.h"
 
 namespace pvhv::testing {
-
-// The host TSC of the tests: it moves only when a test moves it.
-inline std::atomic<uint64_t> fake_host_tsc_value{1'000'000'000'000};
-inline uint64_t fake_host_tsc() { return fake_host_tsc_value.load(); }
-
-// A clock at 1 GHz (one tick per ns) on the fake host TSC: system time 0 is now, and vCPU v's
-// guest TSC is the host's plus `offset`.
-inline DomainClock fake_domain_clock(uint32_t nr_vcpus, int64_t offset = -1'000'000'000'000,
-                                     int64_t wall_ns = 1'700'000'000'123'456'789) {
-    const uint64_t host = fake_host_tsc();
-    std::vector<std::vector<TscSample>> samples(nr_vcpus);
-    for (auto& s : samples) s.push_back({host, host + static_cast<uint64_t>(offset), host});
-    return *DomainClock::calibrate(1'000'000, samples, host, wall_ns, true, &fake_host_tsc);
-}
 
 // SystemClock that a test sets by hand.
 class ManualClock : public SystemClock {
@@ -66,8 +53,8 @@ public:
 inline constexpr Gpa kTimeSharedInfo{0x10000};
 
 // A two-vCPU guest as the domain wires it: RAM, event pages with shared_info mapped, sleeping
-// vCPUs, 2-level delivery, a port table and its DomainTime (on a fake clock once start()ed).
-class TimeGuest : public TimeEvents {
+// vCPUs, 2-level delivery, a port table and its DomainTime on a manual clock.
+class TimeGuest : public TimeHost {
 public:
     static constexpr uint32_t kVcpus = 2;
     TimeGuest() {
@@ -83,6 +70,10 @@ public:
     uint32_t valid_ports() const override { return table->valid_ports(); }
     bool port_pending(EvtchnPort p) const override { return delivery.is_pending(p); }
     bool has_upcall_vector(VcpuId) const override { return vector; }
+    void place_pvclock(VcpuId v, Gpa gpa) override {
+        std::lock_guard lk(mu);
+        pvclocks.emplace_back(v.value, gpa.value);
+    }
 
     Gpa slot(VcpuId v) const {
         return kTimeSharedInfo + (offsetof(shared_info_t, vcpu_info) + v.value * sizeof(vcpu_info_t));
@@ -102,7 +93,10 @@ public:
     EventDelivery2L delivery{pages, sink};
     std::shared_ptr<PortTable> table;
     bool vector = false;
-    DomainTime time{kVcpus, pages, waiters, *this};
+    std::mutex mu;
+    std::vector<std::pair<uint32_t, uint64_t>> pvclocks;  // place_pvclock calls
+    ManualClock clock;
+    DomainTime time{kVcpus, pages, waiters, *this, clock};
 };
 
 }  // namespace pvhv::testing
