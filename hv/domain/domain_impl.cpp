@@ -29,6 +29,7 @@ DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, 
       waiters_(config_.vcpus),
       upcalls_(vm_, config_.vcpus, waiters_),
       pvclock_msr_(std::make_unique<std::atomic<uint64_t>[]>(config_.vcpus)),
+      vcpu_started_(std::make_unique<std::atomic<bool>[]>(config_.vcpus)),
       time_(config_.vcpus, event_pages_, waiters_, *this, kvm_clock_) {}
 
 DomainImpl::~DomainImpl() { destroy(); }
@@ -53,6 +54,8 @@ Result<void> DomainImpl::add_acpi_sleep_device(uint16_t port) {
 
 void DomainImpl::add_vcpu(kvm::Vcpu vcpu) {
     const VcpuId id = vcpu.id();
+    if (auto mp = vcpu.get_mp_state(); mp && *mp != KVM_MP_STATE_UNINITIALIZED && id.value < config_.vcpus)
+        vcpu_started_[id.value].store(true);  // the boot vCPU; the others wait for INIT/SIPI
     vcpus_.push_back(std::make_unique<VcpuThread>(std::move(vcpu), router_, counters_));
     vcpus_.back()->set_before_run_hook([this, id](kvm::Vcpu& v, bool woken) {
         if (woken) apply_pvclock(id, v);  // after INIT/SIPI (or a kick): see apply_pvclock
@@ -199,9 +202,13 @@ void DomainImpl::block(VcpuId vcpu, bool interrupts_enabled) {
 void DomainImpl::place_pvclock(VcpuId vcpu, Gpa gpa) {
     // A vCPU's MSRs are set on its own thread, before its next KVM_RUN: another vCPU may be
     // registering this one's vcpu_info while it waits for INIT/SIPI inside KVM_RUN.
+    // A vCPU still waiting for INIT/SIPI is not kicked: its thread applies the value once it
+    // sees INIT/SIPI processed (apply_pvclock marks it started before it reads the value, and
+    // this stores the value before it reads the mark, so one of the two sees the other).
     if (vcpu.value >= vcpus_.size()) return;
     pvclock_msr_[vcpu.value].store(kvmclock_msr_value(gpa));
-    vcpus_[vcpu.value]->post([this, vcpu](kvm::Vcpu& v) { apply_pvclock(vcpu, v); });
+    if (vcpu_started_[vcpu.value].load())
+        vcpus_[vcpu.value]->post([this, vcpu](kvm::Vcpu& v) { apply_pvclock(vcpu, v); });
 }
 
 // On `vcpu`'s thread: points KVM's kvmclock at the placed vcpu_time_info unless it already is.
@@ -211,9 +218,12 @@ void DomainImpl::place_pvclock(VcpuId vcpu, Gpa gpa) {
 // With the pvclock back, a pending upcall the reset LAPIC dropped is raised again.
 void DomainImpl::apply_pvclock(VcpuId vcpu, kvm::Vcpu& v) {
     if (vcpu.value >= config_.vcpus) return;
+    if (!vcpu_started_[vcpu.value].load()) {
+        if (auto mp = v.get_mp_state(); !mp || *mp == KVM_MP_STATE_UNINITIALIZED) return;
+        vcpu_started_[vcpu.value].store(true);
+    }
     const uint64_t msr = pvclock_msr_[vcpu.value].load();
     if (msr == 0) return;
-    if (auto mp = v.get_mp_state(); !mp || *mp == KVM_MP_STATE_UNINITIALIZED) return;
     if (auto current = v.get_msr(kMsrKvmSystemTimeNew); current && *current == msr) return;
     if (auto r = v.set_msr(kMsrKvmSystemTimeNew, msr); !r) {
         fatal(vcpu, "cannot place the pvclock (kvmclock MSR): " + r.error().message);

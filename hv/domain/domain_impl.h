@@ -122,8 +122,10 @@ private:
     EventDelivery2L event_delivery_{event_pages_, upcalls_};
     std::shared_ptr<PortTable> ports_;
     KvmClock kvm_clock_{vm_};
-    // Per vCPU: the kvmclock MSR value last placed (0: none), kept to restore it after INIT.
+    // Per vCPU: the kvmclock MSR value last placed (0: none), kept to restore it after INIT;
+    // whether the vCPU is past wait-for-SIPI (until then nobody needs to kick it to set that).
     std::unique_ptr<std::atomic<uint64_t>[]> pvclock_msr_;
+    std::unique_ptr<std::atomic<bool>[]> vcpu_started_;
     DomainTime time_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
