@@ -1,5 +1,6 @@
 // Adapts pvhv::Domain (the hv core) to pvd's GuestDomain; part of the pvd executable only.
 #include "dom0-tools/pvd/domain_factory.h"
+#include "hv/domain/domain_registry.h"
 
 namespace pvhv::dom0 {
 namespace {
@@ -27,11 +28,14 @@ class RealFactory final : public DomainFactory {
   public:
     Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
                                                 DomainObserver& observer) override {
-        auto d = Domain::create(id, config, &observer);
+        auto d = Domain::create(id, config, &observer, registry_);
         if (!d) return std::unexpected(d.error());
         return std::unique_ptr<GuestDomain>(std::make_unique<RealDomain>(std::move(*d)));
     }
     std::string description() const override { return "kvm (hv core)"; }
+
+  private:
+    DomainRegistry registry_;  // every domain this factory built, while it lives
 };
 
 }  // namespace

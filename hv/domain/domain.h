@@ -39,12 +39,16 @@ struct DomainObserver {
 };
 
 class DomainImpl;
+class DomainRegistry;
 
 class Domain {
 public:
     // Builds the VM, loads the kernel, wires devices. Nothing runs until start().
+    // `registry` (the control domain's directory of domains) outlives the domain; the domain
+    // registers itself there while it lives, under `id`, which must be free.
     static Result<std::unique_ptr<Domain>> create(DomId id, const DomainConfig& config,
-                                                  DomainObserver* observer);
+                                                  DomainObserver* observer,
+                                                  DomainRegistry& registry);
     ~Domain();  // destroys (stops and joins vCPU threads) if still alive
 
     Result<void> start();

@@ -14,6 +14,7 @@
 #include "hv/devices/debug_port.h"
 #include "hv/devices/uart_8250.h"
 #include "hv/domain/domain.h"
+#include "hv/domain/domain_registry.h"
 #include "hv/domain/exit_router.h"
 #include "hv/domain/upcall_injector.h"
 #include "hv/evtchn/event_channel_op.h"
@@ -27,10 +28,10 @@
 
 namespace pvhv {
 
-class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory {
+class DomainImpl : public HypercallDomain, public EventChannelDomain {
 public:
-    DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
-               kvm::Vm vm, GuestLayout layout, GuestMemory mem);
+    DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, DomainRegistry& registry,
+               kvm::System sys, kvm::Vm vm, GuestLayout layout, GuestMemory mem);
     ~DomainImpl() override;
 
     // Wiring, in this order, by domain_builder.cpp.
@@ -69,15 +70,11 @@ public:
     Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
     Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) override;
 
-    // EventChannelDomain. Other domains are not reachable yet: the directory knows only this
-    // one (pvd's registry, dom0 included, comes with the back-ends).
+    // EventChannelDomain: other domains (dom0 included) are found in the registry.
     PortTable& event_channels() override { return *ports_; }
-    const DomainDirectory& domain_directory() const override { return *this; }
+    const DomainDirectory& domain_directory() const override { return registry_; }
 
 private:
-    std::shared_ptr<PortTable> find_event_channels(DomId id) const override {
-        return id == id_ ? ports_ : nullptr;
-    }
     void fatal(VcpuId vcpu, const std::string& why);
     // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
     void transition(DomainState next, std::optional<ShutdownReason> reason);
@@ -85,6 +82,8 @@ private:
     const DomId id_;
     const DomainConfig config_;
     DomainObserver* const observer_;
+    DomainRegistry& registry_;  // outlives the domain; holds ports_ while registered_
+    bool registered_ = false;   // set while building, read by destroy(): no lock needed
     kvm::System sys_;
     kvm::Vm vm_;
     const GuestLayout layout_;
