@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -63,6 +64,14 @@ public:
     CountersSnapshot counters() const;
     std::chrono::nanoseconds cpu_time() const;  // all vCPU threads together
     std::string transport() const;  // "pio" or "kvm-xen" (DESIGN §1)
+
+    // Toolstack (pvd) services, before start() or while running.
+    // The host view of special page `index` (layout::special::*), valid while the domain
+    // lives. These pages are the toolstack's (like Xen's magic pages), never guest RAM, so
+    // pvd's xenstore and console back-ends use them without grants.
+    Result<std::span<uint8_t>> special_page(uint32_t index) const;
+    // HVMOP_set_param as the toolstack: any parameter, whatever a guest may set.
+    void set_hvm_param(uint32_t index, uint64_t value);
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;
