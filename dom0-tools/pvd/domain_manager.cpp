@@ -225,10 +225,11 @@ Result<CountersSnapshot> DomainManager::counters(DomId id) const {
 // --- observer callbacks: any thread, post only -------------------------------------------
 
 void DomainManager::console_output(DomId id, std::string_view bytes) {
-    boost::asio::post(io_,
-                      [alive = std::weak_ptr<int>(alive_), this, id, data = std::string(bytes)] {
-                          if (!alive.expired()) on_console(id, data);
-                      });
+    if (!backlog_.append(id, bytes)) return;  // a drain is already on its way
+    boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this] {
+        if (alive.expired()) return;
+        for (const auto& [from, data] : backlog_.take_all()) on_console(from, data);
+    });
 }
 
 void DomainManager::state_changed(DomId id, DomainState state,
@@ -399,6 +400,9 @@ void DomainManager::finish(DomId id, const ExitInfo& info) {
     if (it == domains_.end()) return;
     // Destroy first: by the time a watcher hears "exited", the guest is gone for good.
     it->second.domain->destroy();
+    // Output the domain made up to its end (back-ends flush while it is destroyed) comes
+    // before the exit.
+    if (const std::string rest = backlog_.take(id); !rest.empty()) on_console(id, rest);
     log_info(label(id, it->second.name) + " counted " + summarize(it->second.domain->counters()));
     auto watchers = std::move(it->second.watchers);
     domains_.erase(it);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dom0-tools/pvd/console_backlog.h"
 #include "dom0-tools/pvd/console_log.h"
 #include "dom0-tools/pvd/guest_domain.h"
 
@@ -38,7 +39,8 @@ struct DomainSummary {
 
 // Threading: every member function runs on the io_context thread, and so does all state
 // below, which therefore needs no lock. The DomainObserver callbacks are the exception:
-// they arrive on vCPU threads and only post() a copy of their arguments onto the loop.
+// they arrive on vCPU threads and only post() a copy of their arguments onto the loop
+// (console output through backlog_: coalesced and bounded).
 class DomainManager final : public DomainObserver {
   public:
     DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options);
@@ -109,6 +111,7 @@ class DomainManager final : public DomainObserver {
     std::map<uint16_t, Entry> domains_;  // by domid; loop thread only
     uint16_t next_id_ = 1;               // Xen-like rover: ids are not reused at once
     std::function<void()> on_empty_;
+    ConsoleBacklog backlog_;  // console output not yet on the loop (thread-safe)
     // Posted observer callbacks hold a weak_ptr to this and do nothing once it is gone.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -134,6 +134,39 @@ TEST_F(DomainManagerTest, ObserverCallbacksArePostedToTheLoop) {
     EXPECT_EQ(ss.str(), "hello world\n");
 }
 
+TEST_F(DomainManagerTest, ByteAtATimeOutputIsCoalescedOnTheLoop) {
+    auto w = std::make_shared<RecordingWatcher>();
+    ASSERT_TRUE(mgr_->create(config("a"), w));
+    drain();  // the Running state change
+    auto dom = factory_.last();
+    const std::string text = "a UART writes one byte per exit\n";
+    from_vcpu_thread([&] {
+        for (char c : text) dom->guest_console(std::string_view(&c, 1));
+    });
+    io_.restart();
+    EXPECT_EQ(io_.poll(), 1u);  // one handler for the whole burst, not one per byte
+    EXPECT_EQ(w->console, text);
+}
+
+TEST_F(DomainManagerTest, OutputFlushedWhileDestroyingComesBeforeTheExit) {
+    struct OrderWatcher : RecordingWatcher {
+        std::string console_at_exit;
+        void on_exited(DomId id, const ExitInfo& i) override {
+            console_at_exit = console;
+            RecordingWatcher::on_exited(id, i);
+        }
+    };
+    auto w = std::make_shared<OrderWatcher>();
+    auto id = mgr_->create(config("a"), w);
+    ASSERT_TRUE(id);
+    factory_.last()->console_on_destroy = "last line from the ring\n";
+    ASSERT_TRUE(mgr_->destroy(*id, "test"));
+    EXPECT_EQ(w->console_at_exit, "last line from the ring\n");
+    ASSERT_EQ(w->exits.size(), 1u);
+    drain();  // nothing left over for a domain that is gone
+    EXPECT_EQ(w->console, "last line from the ring\n");
+}
+
 TEST_F(DomainManagerTest, PoweroffWithDestroyActionEndsTheDomain) {
     auto w = std::make_shared<RecordingWatcher>();
     bool empty = false;

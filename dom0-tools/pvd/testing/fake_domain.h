@@ -24,6 +24,7 @@ struct FakeDomainState {
     bool pv_control = false;
     std::vector<ShutdownReason> shutdown_requests;
     CountersSnapshot counters;
+    std::string console_on_destroy;  // output a back-end flushes while the domain goes away
 
     // Act like the guest from a "vCPU thread": the observer must only post.
     void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
@@ -53,12 +54,15 @@ class FakeDomain final : public GuestDomain {
         return {};
     }
     void destroy() override {
+        std::string last_words;
         {
             std::lock_guard lock(s_->mu);
             if (s_->destroyed) return;
             s_->destroyed = true;
             s_->state = DomainState::Dead;
+            last_words = s_->console_on_destroy;
         }
+        if (!last_words.empty()) s_->observer->console_output(s_->id, last_words);
         // The real Domain reports Dying/Dead from the destroying thread, too.
         s_->observer->state_changed(s_->id, DomainState::Dying, std::nullopt);
         s_->observer->state_changed(s_->id, DomainState::Dead, std::nullopt);
