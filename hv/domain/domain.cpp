@@ -50,6 +50,7 @@ Result<std::span<uint8_t>> Domain::special_page(uint32_t index) const {
 void Domain::set_hvm_param(uint32_t index, uint64_t value) {
     impl_->hvm_params().set_by_toolstack(index, value);
 }
+size_t Domain::serial_input(std::string_view bytes) { return impl_->serial_input(bytes); }
 bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
     return impl_->wait_stopped(timeout);
 }

@@ -72,6 +72,9 @@ public:
     Result<std::span<uint8_t>> special_page(uint32_t index) const;
     // HVMOP_set_param as the toolstack: any parameter, whatever a guest may set.
     void set_hvm_param(uint32_t index, uint64_t value);
+    // Typed console input for the emulated COM1 UART's receiver (a guest on ttyS0). Returns
+    // how many bytes it took (Uart8250::input). Any thread.
+    size_t serial_input(std::string_view bytes);
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;

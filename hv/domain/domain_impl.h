@@ -41,6 +41,7 @@ public:
     Result<void> add_debug_port();
     Result<void> add_acpi_sleep_device(uint16_t port);  // the FADT's sleep/reset registers
     void add_vcpu(kvm::Vcpu vcpu);
+    size_t serial_input(std::string_view bytes) { return uart_ ? uart_->input(bytes) : 0; }
 
     Result<void> start();
     Result<void> set_paused(bool paused);
