@@ -5,6 +5,7 @@
 
 #include "dom0-tools/pvctl/cli_format.h"
 #include "dom0-tools/pvctl/console_stream.h"
+#include "dom0-tools/pvctl/terminal.h"
 #include "dom0-tools/pvctl/xl_cfg.h"
 #include "dom0-tools/pvd/config_codec.h"
 #include "dom0-tools/pvd/exit_codes.h"
@@ -95,6 +96,9 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
         env.err << "Started domain " << created.name() << " (id=" << created.domid()
                 << "), console log " << created.console_log() << "\n";
     if (!attach) return 0;
+    if (!foreground && !quiet && is_foreground_terminal(env.console_input_fd))
+        env.err << "Connected to domain " << created.name() << " (id=" << created.domid()
+                << "); " << kDetachHint << "\n";
 
     // -F: the domain lives as long as this process (pvd destroys it if we go away), so
     // Ctrl-] detaching is not offered; Ctrl-C ends both.
@@ -185,9 +189,9 @@ int cmd_console(CliEnv& env, std::span<const std::string> args) {
                 << "\n";
         return kExitFailure;
     }
-    if (env.console_input_fd >= 0)
+    if (is_foreground_terminal(env.console_input_fd))
         env.err << "Connected to domain " << r->console_attach().name()
-                << " (id=" << r->console_attach().domid() << "); Ctrl-] detaches\n";
+                << " (id=" << r->console_attach().domid() << "); " << kDetachHint << "\n";
     const StreamOutcome o = stream_console(**conn, env, true, false);
     switch (o.kind) {
         case StreamOutcome::Kind::Exited:
@@ -249,7 +253,8 @@ constexpr Command kCommands[] = {
     {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
     {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
     {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
-    {"console", "DOMAIN", "stream a domain's console (Ctrl-] detaches)", cmd_console},
+    {"console", "DOMAIN", "attach to a domain's console: output and typing (Ctrl-] detaches)",
+     cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
     {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},
     {"help", "[COMMAND]", "show commands or one command's usage", cmd_help},

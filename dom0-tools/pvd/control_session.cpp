@@ -71,6 +71,8 @@ void ControlSession::handle(const control::Request& req) {
             return handle_info();
         case control::Request::kTop:
             return handle_top();
+        case control::Request::kConsoleInput:
+            return handle_console_input(req.console_input());
         case control::Request::KIND_NOT_SET:
             break;
     }
@@ -211,6 +213,14 @@ void ControlSession::handle_console(const control::ConsoleAttachRequest& req) {
     a->set_domid(id->value);
     a->set_name(manager_->name_of(*id));
     send(reply);
+}
+
+void ControlSession::handle_console_input(const control::ConsoleInput& req) {
+    // Only the stream's own connection types into it; there is no reply to interleave.
+    if (!streaming_ || !following_)
+        return send_error("console input without an attached console (send ConsoleAttach first)");
+    // The domain may have gone since; its DomainExited is on the way.
+    (void)manager_->console_input(*following_, req.data());
 }
 
 void ControlSession::handle_info() {

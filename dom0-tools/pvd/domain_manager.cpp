@@ -12,6 +12,7 @@
 #include "dom0-tools/pvd/exit_codes.h"
 #include "dom0-tools/pvd/log.h"
 #include "dom0-tools/pvd/sys_error.h"
+#include "hv/log.h"
 
 namespace pvhv::dom0 {
 
@@ -154,6 +155,20 @@ Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
     if (e.shutdown_handled || e.domain->state() == DomainState::Shutdown)
         return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
     return e.domain->request_shutdown(reason);
+}
+
+Result<void> DomainManager::console_input(DomId id, std::string_view bytes) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    auto taken = it->second.domain->console_input(bytes);
+    if (!taken) return std::unexpected(taken.error());
+    // A paste into a guest that does not read: say so, but not once per keystroke.
+    static RateLimit drops(3, std::chrono::seconds(10));
+    if (*taken < bytes.size() && drops.allow())
+        log_warn(label(id, it->second.name) + ": " + std::to_string(bytes.size() - *taken) +
+                 " bytes of console input dropped (the guest is not reading them)");
+    return {};
 }
 
 Result<void> DomainManager::watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console) {

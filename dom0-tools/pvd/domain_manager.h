@@ -55,6 +55,8 @@ class DomainManager final : public DomainObserver {
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
     Result<void> shutdown(DomId id, ShutdownReason reason);
+    // Typed console input for a domain (pvctl console); see GuestDomain::console_input.
+    Result<void> console_input(DomId id, std::string_view bytes);
     // Follows a domain. For one that already stopped (preserved), on_exited is posted.
     Result<void> watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console);
     void destroy_all(const std::string& why);

@@ -27,6 +27,10 @@ class GuestDomain {
     // asked to shut down. Without one, request_shutdown() is never called.
     virtual bool has_pv_control() const = 0;
     virtual Result<void> request_shutdown(ShutdownReason reason) = 0;
+    // Typed console input (pvctl console): into the PV console's in ring when the guest uses
+    // it, else the emulated COM1 UART's receiver. Returns how many bytes were taken (both
+    // queues are bounded). Any thread.
+    virtual Result<size_t> console_input(std::string_view bytes) = 0;
 };
 
 class DomainFactory {

@@ -1,4 +1,5 @@
 // Adapts pvhv::Domain (the hv core) to pvd's GuestDomain; part of the pvd executable only.
+#include "dom0-tools/pvd/domain_console.h"
 #include "dom0-tools/pvd/domain_factory.h"
 #include "hv/domain/domain_registry.h"
 #include "hv/evtchn/dom0_event_channels.h"
@@ -8,9 +9,14 @@ namespace {
 
 class RealDomain final : public GuestDomain {
   public:
-    explicit RealDomain(std::unique_ptr<Domain> d) : d_(std::move(d)) {}
+    RealDomain(std::unique_ptr<DomainConsole> console, std::unique_ptr<Domain> d)
+        : console_(std::move(console)), d_(std::move(d)) {}
+    ~RealDomain() override { destroy(); }  // the console stops before the memory goes
     Result<void> start() override { return d_->start(); }
-    void destroy() override { d_->destroy(); }
+    void destroy() override {
+        d_->destroy();
+        console_->stop();
+    }
     DomainState state() const override { return d_->state(); }
     CountersSnapshot counters() const override { return d_->counters(); }
     std::string transport() const override { return d_->transport(); }
@@ -20,8 +26,12 @@ class RealDomain final : public GuestDomain {
     Result<void> request_shutdown(ShutdownReason) override {
         return fail(XEN_EOPNOTSUPP, "no PV control interface");
     }
+    Result<size_t> console_input(std::string_view bytes) override {
+        return console_->input(*d_, bytes);
+    }
 
   private:
+    std::unique_ptr<DomainConsole> console_;  // d_'s observer: declared first, outlives it
     std::unique_ptr<Domain> d_;
 };
 
@@ -40,14 +50,20 @@ class RealFactory final : public DomainFactory {
 
     Result<std::unique_ptr<GuestDomain>> create(DomId id, const DomainConfig& config,
                                                 DomainObserver& observer) override {
-        auto d = Domain::create(id, config, &observer, registry_);
+        auto console = std::make_unique<DomainConsole>(id, config.name, observer);
+        auto d = Domain::create(id, config, console.get(), registry_);
         if (!d) return std::unexpected(d.error());
-        return std::unique_ptr<GuestDomain>(std::make_unique<RealDomain>(std::move(*d)));
+        // A guest without the Xen leaves cannot make hypercalls: COM1 is its console.
+        if (config.xen_cpuid)
+            if (auto c = console->connect(**d, io_, *dom0_channels_); !c)
+                return std::unexpected(c.error());
+        return std::unique_ptr<GuestDomain>(
+            std::make_unique<RealDomain>(std::move(console), std::move(*d)));
     }
     std::string description() const override { return "kvm (hv core)"; }
 
   private:
-    [[maybe_unused]] boost::asio::io_context& io_;  // where back-ends wait for guest kicks
+    boost::asio::io_context& io_;  // where back-ends wait for guest kicks
     // Declared in construction order; the registry outlives everything registered in it.
     DomainRegistry registry_;  // every domain this factory built, while it lives, and dom0
     std::shared_ptr<Dom0EventChannels> dom0_channels_;

@@ -217,24 +217,91 @@ TEST_F(ControlServerTest, CtrlBracketDetachesTheConsoleAndRestoresTheTerminal) {
     ASSERT_EQ(::unlockpt(master), 0);
     const int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
     ASSERT_GE(tty, 0);
+    termios before{};
+    ASSERT_EQ(::tcgetattr(tty, &before), 0);
+    termios attached{};
     std::thread user([&] {
         std::this_thread::sleep_for(100ms);
         d->guest_console("login: ");
         std::this_thread::sleep_for(50ms);
-        const char keys[] = {'x', 0x1d};
-        EXPECT_EQ(::write(master, keys, sizeof keys), 2);
+        ::tcgetattr(tty, &attached);
+        const char keys[] = {'r', 'o', 0x03, '\r', 0x1d, 'z'};  // Ctrl-C is for the guest
+        EXPECT_EQ(::write(master, keys, sizeof keys), 6);
     });
     EXPECT_EQ(pvctl({"console", "g"}, tty), 0);
     user.join();
     EXPECT_EQ(out_.str(), "login: ");
     EXPECT_NE(err_.str().find("Ctrl-] detaches"), std::string::npos);
+    // Raw while attached: no echo, no line editing, no signal keys, no CR/NL translation.
+    EXPECT_FALSE(attached.c_lflag & (ICANON | ECHO | ISIG | IEXTEN));
+    EXPECT_FALSE(attached.c_iflag & (ICRNL | IXON));
+    // What was typed before Ctrl-] reached the domain, as typed; nothing after it.
+    for (int i = 0; i < 200 && on_loop([&] { return d->console_input.size(); }) < 4; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), std::string("ro\x03\r"));
     termios t{};
     ASSERT_EQ(::tcgetattr(tty, &t), 0);
+    EXPECT_EQ(t.c_lflag, before.c_lflag);
+    EXPECT_EQ(t.c_iflag, before.c_iflag);
     EXPECT_TRUE(t.c_lflag & ICANON);
     EXPECT_TRUE(t.c_lflag & ECHO);
     EXPECT_EQ(domains(), 1u);  // detaching leaves the domain running
     ::close(tty);
     ::close(master);
+}
+
+TEST_F(ControlServerTest, PipedInputIsForwardedAndItsEndDetaches) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    std::thread user([&] {
+        std::this_thread::sleep_for(100ms);
+        const char keys[] = "echo hi\n\x1d more\n";  // no escape character on a pipe
+        EXPECT_EQ(::write(p[1], keys, sizeof keys - 1), static_cast<ssize_t>(sizeof keys - 1));
+        ::close(p[1]);
+    });
+    EXPECT_EQ(pvctl({"console", "g"}, p[0]), 0);
+    user.join();
+    ::close(p[0]);
+    EXPECT_EQ(err_.str().find("Ctrl-]"), std::string::npos);  // no hint without a terminal
+    for (int i = 0; i < 200 && on_loop([&] { return d->console_input.size(); }) < 15; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), "echo hi\n\x1d more\n");
+    EXPECT_EQ(domains(), 1u);
+}
+
+TEST_F(ControlServerTest, ForegroundCreateForwardsInputAndOutlivesItsEnd) {
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    std::thread guest([&] {
+        auto d = wait_built(1);
+        EXPECT_EQ(::write(p[1], "abc", 3), 3);
+        ::close(p[1]);  // the end of input does not end -F
+        for (int i = 0; i < 200 && on_loop([&] { return d->console_input; }) != "abc"; ++i)
+            std::this_thread::sleep_for(10ms);
+        d->guest_console("ABC\n");
+        std::this_thread::sleep_for(50ms);
+        d->guest_shutdown(ShutdownReason::Poweroff);
+    });
+    EXPECT_EQ(pvctl({"create", "-F", "-q", dir_ + "/g.cfg"}, p[0]), 0) << err_.str();
+    guest.join();
+    ::close(p[0]);
+    EXPECT_EQ(out_.str(), "ABC\n");
+    EXPECT_EQ(on_loop([&] { return factory_.last()->console_input; }), "abc");
+}
+
+TEST_F(ControlServerTest, ConsoleInputNeedsAnAttachedConsole) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    auto conn = connector_->connect(false);
+    ASSERT_TRUE(conn);
+    control::Request r;
+    r.mutable_console_input()->set_data("x");
+    auto reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->error().find("without an attached console"), std::string::npos);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), "");
 }
 
 TEST_F(ControlServerTest, InterruptedForegroundCreateExits130AndTheDomainIsDestroyed) {

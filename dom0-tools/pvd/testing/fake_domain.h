@@ -25,6 +25,7 @@ struct FakeDomainState {
     std::vector<ShutdownReason> shutdown_requests;
     CountersSnapshot counters;
     std::string console_on_destroy;  // output a back-end flushes while the domain goes away
+    std::string console_input;       // what pvctl typed, as the domain received it
 
     // Act like the guest from a "vCPU thread": the observer must only post.
     void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
@@ -85,6 +86,11 @@ class FakeDomain final : public GuestDomain {
         std::lock_guard lock(s_->mu);
         s_->shutdown_requests.push_back(r);
         return {};
+    }
+    Result<size_t> console_input(std::string_view bytes) override {
+        std::lock_guard lock(s_->mu);
+        s_->console_input.append(bytes);
+        return bytes.size();
     }
 
   private:
