@@ -168,6 +168,26 @@ int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
     return request(env, req) ? 0 : kExitFailure;
 }
 
+// pause / unpause: one request naming the domain.
+int cmd_pause_or_unpause(CliEnv& env, std::span<const std::string> args, bool pause) {
+    auto p = parse_args(pause ? "pause" : "unpause", args, "", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    *(pause ? req.mutable_pause()->mutable_domain() : req.mutable_unpause()->mutable_domain()) =
+        *ref;
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_pause(CliEnv& env, std::span<const std::string> args) {
+    return cmd_pause_or_unpause(env, args, true);
+}
+
+int cmd_unpause(CliEnv& env, std::span<const std::string> args) {
+    return cmd_pause_or_unpause(env, args, false);
+}
+
 int cmd_console(CliEnv& env, std::span<const std::string> args) {
     auto p = parse_args("console", args, "", env.err);
     if (!p || p->positional.size() != 1) return kUsageError;
@@ -253,6 +273,8 @@ constexpr Command kCommands[] = {
     {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
     {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
     {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
+    {"pause", "DOMAIN", "pause a domain: its vCPUs stop where they are", cmd_pause},
+    {"unpause", "DOMAIN", "unpause a paused domain", cmd_unpause},
     {"console", "DOMAIN", "attach to a domain's console: output and typing (Ctrl-] detaches)",
      cmd_console},
     {"info", "", "show pvd and host information", cmd_info},

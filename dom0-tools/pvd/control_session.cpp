@@ -73,6 +73,10 @@ void ControlSession::handle(const control::Request& req) {
             return handle_top();
         case control::Request::kConsoleInput:
             return handle_console_input(req.console_input());
+        case control::Request::kPause:
+            return handle_pause(req.pause().domain(), true);
+        case control::Request::kUnpause:
+            return handle_pause(req.unpause().domain(), false);
         case control::Request::KIND_NOT_SET:
             break;
     }
@@ -221,6 +225,19 @@ void ControlSession::handle_console_input(const control::ConsoleInput& req) {
         return send_error("console input without an attached console (send ConsoleAttach first)");
     // The domain may have gone since; its DomainExited is on the way.
     (void)manager_->console_input(*following_, req.data());
+}
+
+void ControlSession::handle_pause(const control::DomainRef& ref, bool pause) {
+    auto id = resolve(ref);
+    if (!id) return send_error(id.error().message);
+    if (auto r = pause ? manager_->pause(*id) : manager_->unpause(*id); !r)
+        return send_error(r.error().message);
+    control::Response reply;
+    if (pause)
+        reply.mutable_pause();
+    else
+        reply.mutable_unpause();
+    send(reply);
 }
 
 void ControlSession::handle_info() {

@@ -50,6 +50,7 @@ class ControlSession final : public DomainWatcher,
     void handle_shutdown(const control::ShutdownRequest& req);
     void handle_console(const control::ConsoleAttachRequest& req);
     void handle_console_input(const control::ConsoleInput& req);
+    void handle_pause(const control::DomainRef& ref, bool pause);
     void handle_info();
     void handle_top();
     Result<DomId> resolve(const control::DomainRef& ref) const;

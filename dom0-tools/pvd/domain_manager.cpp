@@ -157,6 +157,36 @@ Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
     return e.domain->request_shutdown(reason);
 }
 
+Result<void> DomainManager::pause(DomId id) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    const DomainState s = e.domain->state();
+    if (s == DomainState::Paused) return fail(XEN_EINVAL, "domain " + e.name + " is already paused");
+    if (s != DomainState::Running)
+        return fail(XEN_EINVAL, "domain " + e.name + " is not running (" + to_string(s) + ")");
+    if (auto r = e.domain->pause(); !r)
+        return fail(r.error().xen_errno, "cannot pause domain " + e.name + ": " + r.error().message);
+    log_info("paused " + label(id, e.name));
+    return {};
+}
+
+Result<void> DomainManager::unpause(DomId id) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    if (e.domain->state() != DomainState::Paused)
+        return fail(XEN_EINVAL, "domain " + e.name + " is not paused (" +
+                                    to_string(e.domain->state()) + ")");
+    if (auto r = e.domain->unpause(); !r)
+        return fail(r.error().xen_errno,
+                    "cannot unpause domain " + e.name + ": " + r.error().message);
+    log_info("unpaused " + label(id, e.name));
+    return {};
+}
+
 Result<void> DomainManager::console_input(DomId id, std::string_view bytes) {
     auto it = domains_.find(id.value);
     if (it == domains_.end())

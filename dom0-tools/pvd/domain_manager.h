@@ -55,6 +55,9 @@ class DomainManager final : public DomainObserver {
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
     Result<void> shutdown(DomId id, ShutdownReason reason);
+    // xl pause / unpause (GuestDomain::pause): clear errors for domains in the wrong state.
+    Result<void> pause(DomId id);
+    Result<void> unpause(DomId id);
     // Typed console input for a domain (pvctl console); see GuestDomain::console_input.
     Result<void> console_input(DomId id, std::string_view bytes);
     // Follows a domain. For one that already stopped (preserved), on_exited is posted.

@@ -18,6 +18,9 @@ class GuestDomain {
   public:
     virtual ~GuestDomain() = default;
     virtual Result<void> start() = 0;
+    // xl pause/unpause: a Running domain's vCPUs stop where they are (Paused), and go on.
+    virtual Result<void> pause() = 0;
+    virtual Result<void> unpause() = 0;
     virtual void destroy() = 0;  // idempotent; returns once every vCPU thread has stopped
     virtual DomainState state() const = 0;
     virtual CountersSnapshot counters() const = 0;

@@ -13,6 +13,8 @@ class RealDomain final : public GuestDomain {
         : console_(std::move(console)), d_(std::move(d)) {}
     ~RealDomain() override { destroy(); }  // the console stops before the memory goes
     Result<void> start() override { return d_->start(); }
+    Result<void> pause() override { return d_->pause(); }
+    Result<void> unpause() override { return d_->unpause(); }
     void destroy() override {
         d_->destroy();
         console_->stop();

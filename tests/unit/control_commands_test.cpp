@@ -145,6 +145,38 @@ TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {
     EXPECT_NE(err_.str().find("neither a domain name nor a domain id"), std::string::npos);
 }
 
+TEST_F(CommandsTest, PauseAndUnpauseSendTheirRequests) {
+    control::Response paused, unpaused, e;
+    paused.mutable_pause();
+    unpaused.mutable_unpause();
+    e.set_error("domain web is not running (shutdown)");
+    script_.replies = {msg(paused), msg(unpaused), msg(e)};
+    EXPECT_EQ(run({"pause", "web"}), 0);
+    EXPECT_EQ(run({"unpause", "3"}), 0);
+    EXPECT_EQ(run({"pause", "web"}), 1);
+    EXPECT_NE(err_.str().find("pvctl: domain web is not running (shutdown)"), std::string::npos);
+    ASSERT_EQ(script_.sent.size(), 3u);
+    EXPECT_EQ(script_.sent[0].pause().domain().name(), "web");
+    EXPECT_EQ(script_.sent[1].unpause().domain().id(), 3u);
+    EXPECT_EQ(run({"pause"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl pause DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"unpause", "a", "b"}), 2);
+    for (bool start : script_.connects) EXPECT_FALSE(start);
+}
+
+TEST_F(CommandsTest, ListShowsAPausedDomainLikeXl) {
+    control::Response r;
+    auto* d = r.mutable_list()->add_domains();
+    d->set_domid(4);
+    d->set_name("p");
+    d->set_state(control::DOMAIN_STATE_PAUSED);
+    script_.replies = {msg(r), msg(r)};
+    EXPECT_EQ(run({"list"}), 0);
+    EXPECT_NE(out_.str().find("--p---"), std::string::npos) << out_.str();
+    EXPECT_EQ(run({"list", "-l"}), 0);
+    EXPECT_NE(out_.str().find("\"state\": \"paused\""), std::string::npos) << out_.str();
+}
+
 TEST_F(CommandsTest, ErrorsFromPvdAreShownAndFail) {
     control::Response e;
     e.set_error(

@@ -291,6 +291,23 @@ TEST_F(ControlServerTest, ForegroundCreateForwardsInputAndOutlivesItsEnd) {
     EXPECT_EQ(on_loop([&] { return factory_.last()->console_input; }), "abc");
 }
 
+TEST_F(ControlServerTest, PauseUnpauseAndTheListFlag) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    ASSERT_EQ(pvctl({"pause", "g"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("--p---"), std::string::npos) << out_.str();
+    EXPECT_EQ(pvctl({"pause", "1"}), 1);
+    EXPECT_NE(err_.str().find("already paused"), std::string::npos);
+    ASSERT_EQ(pvctl({"unpause", "1"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("r-----"), std::string::npos) << out_.str();
+    EXPECT_EQ(pvctl({"unpause", "g"}), 1);
+    EXPECT_NE(err_.str().find("is not paused"), std::string::npos);
+    EXPECT_EQ(pvctl({"pause", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+}
+
 TEST_F(ControlServerTest, ConsoleInputNeedsAnAttachedConsole) {
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     auto d = wait_built(1);

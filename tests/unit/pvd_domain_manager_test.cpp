@@ -167,6 +167,35 @@ TEST_F(DomainManagerTest, OutputFlushedWhileDestroyingComesBeforeTheExit) {
     EXPECT_EQ(w->console, "last line from the ring\n");
 }
 
+TEST_F(DomainManagerTest, PauseAndUnpauseFollowTheState) {
+    auto id = mgr_->create(config("a"), nullptr);
+    ASSERT_TRUE(id);
+    auto dom = factory_.last();
+    ASSERT_TRUE(mgr_->pause(*id));
+    EXPECT_EQ(mgr_->list()[0].state, DomainState::Paused);
+    auto again = mgr_->pause(*id);
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().message.find("already paused"), std::string::npos);
+    ASSERT_TRUE(mgr_->unpause(*id));
+    EXPECT_EQ(mgr_->list()[0].state, DomainState::Running);
+    auto not_paused = mgr_->unpause(*id);
+    ASSERT_FALSE(not_paused);
+    EXPECT_NE(not_paused.error().message.find("is not paused (running)"), std::string::npos);
+    drain();  // Paused/Running reports change nothing in the manager
+    EXPECT_EQ(mgr_->size(), 1u);
+    from_vcpu_thread([&] { dom->guest_shutdown(ShutdownReason::Poweroff); });
+    auto c2 = config("b");
+    c2.on_poweroff = ShutdownAction::Preserve;
+    auto b = mgr_->create(c2, nullptr);
+    ASSERT_TRUE(b);
+    from_vcpu_thread([&] { factory_.last()->guest_shutdown(ShutdownReason::Poweroff); });
+    drain();
+    auto stopped = mgr_->pause(*b);
+    ASSERT_FALSE(stopped);
+    EXPECT_NE(stopped.error().message.find("domain b is not running (shutdown)"), std::string::npos);
+    EXPECT_EQ(mgr_->pause(DomId{77}).error().xen_errno, XEN_ESRCH);
+}
+
 TEST_F(DomainManagerTest, PoweroffWithDestroyActionEndsTheDomain) {
     auto w = std::make_shared<RecordingWatcher>();
     bool empty = false;

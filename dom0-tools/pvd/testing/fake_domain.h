@@ -54,6 +54,8 @@ class FakeDomain final : public GuestDomain {
         s_->observer->state_changed(s_->id, DomainState::Running, std::nullopt);
         return {};
     }
+    Result<void> pause() override { return move(DomainState::Running, DomainState::Paused); }
+    Result<void> unpause() override { return move(DomainState::Paused, DomainState::Running); }
     void destroy() override {
         std::string last_words;
         {
@@ -94,6 +96,17 @@ class FakeDomain final : public GuestDomain {
     }
 
   private:
+    // As the hv core: only from `from`, and the observer hears of it.
+    Result<void> move(DomainState from, DomainState to) {
+        {
+            std::lock_guard lock(s_->mu);
+            if (s_->state != from) return fail(XEN_EINVAL, std::string("domain is ") + to_string(s_->state));
+            s_->state = to;
+        }
+        s_->observer->state_changed(s_->id, to, std::nullopt);
+        return {};
+    }
+
     std::shared_ptr<FakeDomainState> s_;
     bool fail_start_;
 };
