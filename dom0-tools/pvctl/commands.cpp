@@ -147,14 +147,35 @@ int cmd_list(CliEnv& env, std::span<const std::string> args) {
     return 0;
 }
 
-int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
-    auto p = parse_args("destroy", args, "", env.err);
+// A verb whose whole request is the domain it names (destroy, pause, unpause): `slot` picks
+// the request kind and returns where its DomainRef goes.
+int simple_domain_verb(CliEnv& env, std::span<const std::string> args, std::string_view name,
+                       control::DomainRef* (*slot)(control::Request&)) {
+    auto p = parse_args(name, args, "", env.err);
     if (!p || p->positional.size() != 1) return kUsageError;
     auto ref = domain_arg(env, p->positional[0]);
     if (!ref) return kExitFailure;
     control::Request req;
-    *req.mutable_destroy()->mutable_domain() = *ref;
+    *slot(req) = *ref;
     return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "destroy", [](control::Request& r) {
+        return r.mutable_destroy()->mutable_domain();
+    });
+}
+
+int cmd_pause(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "pause", [](control::Request& r) {
+        return r.mutable_pause()->mutable_domain();
+    });
+}
+
+int cmd_unpause(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "unpause", [](control::Request& r) {
+        return r.mutable_unpause()->mutable_domain();
+    });
 }
 
 int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
@@ -166,26 +187,6 @@ int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
     *req.mutable_shutdown()->mutable_domain() = *ref;
     req.mutable_shutdown()->set_wait(p->has('w'));
     return request(env, req) ? 0 : kExitFailure;
-}
-
-// pause / unpause: one request naming the domain.
-int cmd_pause_or_unpause(CliEnv& env, std::span<const std::string> args, bool pause) {
-    auto p = parse_args(pause ? "pause" : "unpause", args, "", env.err);
-    if (!p || p->positional.size() != 1) return kUsageError;
-    auto ref = domain_arg(env, p->positional[0]);
-    if (!ref) return kExitFailure;
-    control::Request req;
-    *(pause ? req.mutable_pause()->mutable_domain() : req.mutable_unpause()->mutable_domain()) =
-        *ref;
-    return request(env, req) ? 0 : kExitFailure;
-}
-
-int cmd_pause(CliEnv& env, std::span<const std::string> args) {
-    return cmd_pause_or_unpause(env, args, true);
-}
-
-int cmd_unpause(CliEnv& env, std::span<const std::string> args) {
-    return cmd_pause_or_unpause(env, args, false);
 }
 
 int cmd_console(CliEnv& env, std::span<const std::string> args) {
