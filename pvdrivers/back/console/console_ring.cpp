@@ -26,6 +26,15 @@ std::atomic_ref<uint32_t> ring_index(std::span<uint8_t> page, size_t offset) {
     return std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(page.data() + offset));
 }
 
+// Our last index store must be visible before we read the guest's index: x86 lets a load pass
+// an earlier store, and a guest that kicks only when it saw the ring full (or empty) could then
+// read our old index while we read its old one, and neither would kick. Linux's hvc_xen kicks
+// after every write and read, so this is insurance for other guests (the xenstore ring has the
+// same fence).
+void fence_before_reading_guest_index() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 }  // namespace
 
 void clear_page(std::span<uint8_t> page) {
@@ -50,6 +59,7 @@ ConsoleRing::ConsoleRing(std::span<uint8_t> page) : page_(page) {
 
 RingPass ConsoleRing::read_output(std::string& out) {
     RingPass pass;
+    fence_before_reading_guest_index();
     const uint32_t prod = ring_index(page_, kOutProd).load(std::memory_order_acquire);
     pass.guest_index = prod;
     pass.our_index = out_cons_;
@@ -75,6 +85,7 @@ RingPass ConsoleRing::read_output(std::string& out) {
 
 RingPass ConsoleRing::write_input(std::string_view bytes) {
     RingPass pass;
+    fence_before_reading_guest_index();
     const uint32_t cons = ring_index(page_, kInCons).load(std::memory_order_acquire);
     pass.guest_index = cons;
     pass.our_index = in_prod_;
