@@ -12,24 +12,17 @@
 set -uo pipefail
 pvctl=$1 pvd=$2 scenario=$3 cfg=$4 cfg2=${5:-}
 
-if [[ ! -c /dev/kvm ]] || ! { : <>/dev/kvm; } 2>/dev/null; then
-  echo "SKIP: /dev/kvm is absent or not accessible here; test guests need KVM"
-  exit 77
-fi
-
-export PVHV_RUNTIME_DIR
-PVHV_RUNTIME_DIR=$(mktemp -d /tmp/pvhv-test.XXXXXX)
+source "$(dirname "$0")/common.sh"
+require_kvm
+start_private_pvd "$pvd"
 dir=$PVHV_RUNTIME_DIR
-"$pvd" --runtime-dir "$dir" 2>"$dir/pvd.stderr" &
-pvd_pid=$!
+pvctl_pid=
 cleanup() {
   exec 3>&- 2>/dev/null
-  kill "$pvd_pid" 2>/dev/null
-  wait "$pvd_pid" 2>/dev/null
-  rm -rf "$dir"
+  [[ -n $pvctl_pid ]] && kill "$pvctl_pid" 2>/dev/null
+  stop_private_pvd
 }
 trap cleanup EXIT
-for _ in $(seq 50); do [[ -S $dir/pvd.sock ]] && break; sleep 0.1; done
 
 fail() {
   echo "FAIL: $*"
