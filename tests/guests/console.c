@@ -6,60 +6,25 @@
  *   mode=serial   no PV console: "READY" and a line read from COM1 (IRQ 4), echoed uppercased
  *   mode=hostile  impossible indexes on both rings (pvd must ignore them and log), a scribble
  *                 on dom0's out_cons, then normal output again
- * Waits are `sti; hlt` until the upcall (event channel), COM1's IRQ or a 10 ms LAPIC timer tick
- * (for timeouts and sleeps): no busy loops. tests/integration/console-*.sh drive the modes. */
+ * Waits are lib/events.h's `sti; hlt` until the upcall (event channel), COM1's IRQ or a LAPIC
+ * timer tick (timeouts and sleeps): no busy loops. tests/integration/console.sh drives the modes. */
 #include "test.h"
-#include <xen/event_channel.h>
+#include "events.h"
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 
-#define VEC_TIMER 0xf0
-#define VEC_SERIAL 0xf1
-#define VEC_EVENT 0xf3
-#define VEC_SPURIOUS 0xff
-#define LAPIC 0xfee00000ul
+#define SERIAL_VECTOR 0x22
 #define IOAPIC 0xfec00000ul
 #define COM1 0x3f8
-#define TICK_NS 10000000u /* LAPIC timer period: KVM's APIC bus runs at 1 GHz */
-#define TIMEOUT_TICKS 2000 /* 20 s of waiting for one thing */
+#define TIMEOUT_TICKS (20000 / TICK_MS) /* 20 s of waiting for one thing */
 
 #define BIG_LINES 40
 #define BIG_LINE_LEN 72 /* "BIG nn " + 64 pattern bytes + "\n" */
 
-static union {
-	shared_info_t si;
-	uint8_t raw[4096];
-} shared __attribute__((aligned(4096)));
-
-static struct gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-} idt[256] __attribute__((aligned(16)));
-
-volatile uint64_t ticks; /* incremented by timer_stub */
 static struct xencons_interface *intf;
 static evtchn_port_t port;
 static char big[BIG_LINES * BIG_LINE_LEN];
-
-/* Interrupt stubs: EOI the LAPIC (vector 0xfee000b0 is the EOI register) and return; the timer
- * counts ticks. Interrupts only arrive inside wait_once(), between sti and hlt's wake-up. */
-void timer_stub(void);
-void eoi_stub(void);
-void spurious_stub(void);
-asm(".pushsection .text\n"
-    "timer_stub:\n"
-    "	incq ticks(%rip)\n"
-    "eoi_stub:\n"
-    "	push %rax\n"
-    "	movl $0xfee000b0, %eax\n"
-    "	movl $0, (%rax)\n"
-    "	pop %rax\n"
-    "spurious_stub:\n"
-    "	iretq\n"
-    ".popsection");
 
 static void mmio_write(unsigned long addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
 static void outb(uint16_t p, uint8_t v) { asm volatile("outb %0, %1" ::"a"(v), "Nd"(p)); }
@@ -70,75 +35,8 @@ static uint8_t inb(uint16_t p)
 	return v;
 }
 
-static void set_gate(unsigned int vec, void (*fn)(void))
-{
-	uintptr_t a = (uintptr_t)fn;
-	idt[vec] = (struct gate){.off_lo = (uint16_t)a, .sel = 0x08, .type = 0x8e,
-				 .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32)};
-}
-
-/* A 256-entry IDT: the runtime's 32 exception gates, plus ours. The LAPIC is enabled with a
- * periodic timer (masked until IF=1 anyway). */
-static void setup_interrupts(void)
-{
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) d;
-	asm volatile("sidt %0" : "=m"(d));
-	memcpy(idt, (const void *)d.base, 32 * sizeof(idt[0]));
-	set_gate(VEC_TIMER, timer_stub);
-	set_gate(VEC_SERIAL, eoi_stub);
-	set_gate(VEC_EVENT, eoi_stub);
-	set_gate(VEC_SPURIOUS, spurious_stub);
-	d.limit = sizeof(idt) - 1;
-	d.base = (uintptr_t)idt;
-	asm volatile("lidt %0" ::"m"(d));
-	mmio_write(LAPIC + 0xf0, 0x100 | VEC_SPURIOUS); /* SVR: software-enable */
-	mmio_write(LAPIC + 0x350, 1u << 16); /* LINT0 masked: KVM resets the BSP's to ExtINT, and
-						 the unprogrammed 8259 would deliver IRQ 4 as vector 4 */
-	mmio_write(LAPIC + 0x3e0, 0xb);			/* divide by 1 */
-	mmio_write(LAPIC + 0x320, (1u << 17) | VEC_TIMER); /* periodic */
-	mmio_write(LAPIC + 0x380, TICK_NS);
-}
-
-static void wait_once(void) { asm volatile("sti; hlt; cli" ::: "memory"); }
-
-/* Clears what the event channel set (port pending, selector, upcall_pending) so that the next
- * kick raises the upcall again: the 0->1 edge of upcall_pending is what sends it. */
-static void ack_events(void)
-{
-	__atomic_fetch_and(&shared.si.evtchn_pending[port / 64], ~(1ull << (port % 64)), __ATOMIC_SEQ_CST);
-	__atomic_store_n(&shared.si.vcpu_info[0].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&shared.si.vcpu_info[0].evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-}
-
-/* Waits until cond() holds; false after TIMEOUT_TICKS of waiting. */
-static bool wait_until(bool (*cond)(void))
-{
-	uint64_t deadline = ticks + TIMEOUT_TICKS;
-	for (;;) {
-		ack_events();
-		if (cond())
-			return true;
-		if (ticks >= deadline)
-			return false;
-		wait_once();
-	}
-}
-
-static void sleep_ticks(uint64_t n)
-{
-	uint64_t until = ticks + n;
-	while (ticks < until)
-		wait_once();
-}
-
-static void kick(void)
-{
-	evtchn_send_t s = {.port = port};
-	HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
-}
+static bool wait_until(bool (*cond)(void)) { return evtchn_wait_for(port, cond, TIMEOUT_TICKS); }
+static void kick(void) { evtchn_send(port); }
 
 static uint32_t load(XENCONS_RING_IDX *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void store(XENCONS_RING_IDX *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
@@ -194,15 +92,6 @@ static bool setup_pv_console(void)
 	xprintf("console ring at pfn %lx, event channel %u\n", (unsigned long)pfn, port);
 	report_pass("console_params");
 
-	struct xen_add_to_physmap x = {.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
-				       .gpfn = (uintptr_t)&shared >> 12};
-	xen_hvm_evtchn_upcall_vector_t v = {.vcpu = 0, .vector = VEC_EVENT};
-	rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
-	rc2 = HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &v);
-	if (rc || rc2) {
-		report_fail("event_setup", "shared_info %ld, upcall vector %ld", rc, rc2);
-		return false;
-	}
 	return true;
 }
 
@@ -279,7 +168,7 @@ static bool serial_has_data(void) { return inb(COM1 + 5) & 1; }
 static bool read_serial_line(void)
 {
 	for (;;) {
-		if (!wait_until(serial_has_data))
+		if (!evtchn_wait_for(0, serial_has_data, TIMEOUT_TICKS))
 			return false;
 		while (inb(COM1 + 5) & 1) {
 			char c = (char)inb(COM1);
@@ -318,9 +207,10 @@ static void echo_test(void)
 
 static void serial_test(void)
 {
-	/* COM1's IRQ 4 to VEC_SERIAL through the IOAPIC (edge, fixed, APIC id 0), RX interrupt on. */
+	/* COM1's IRQ 4 to SERIAL_VECTOR through the IOAPIC (edge, fixed, APIC id 0), RX interrupt on. */
+	idt_set_gate(SERIAL_VECTOR, eoi_only_entry);
 	mmio_write(IOAPIC, 0x10 + 2 * 4);
-	mmio_write(IOAPIC + 0x10, VEC_SERIAL);
+	mmio_write(IOAPIC + 0x10, SERIAL_VECTOR);
 	mmio_write(IOAPIC, 0x11 + 2 * 4);
 	mmio_write(IOAPIC + 0x10, 0);
 	outb(COM1 + 1, 0x01);
@@ -396,7 +286,9 @@ void test_main(void)
 {
 	char mode[16] = "output";
 	cmdline_get(start_info_cmdline(), "mode", mode, sizeof(mode));
-	setup_interrupts();
+	if (!events_init())
+		return;
+	ticks_init();
 	if (!strcmp(mode, "serial")) {
 		serial_test();
 		return;

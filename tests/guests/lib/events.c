@@ -10,6 +10,12 @@
 #define GDT_CS 0x08
 #define LAPIC_SVR ((volatile uint32_t *)0xfee000f0ul)
 #define LAPIC_SVR_ENABLE 0x100
+#define LAPIC_LVT_TIMER ((volatile uint32_t *)0xfee00320ul)
+#define LAPIC_LVT_LINT0 ((volatile uint32_t *)0xfee00350ul)
+#define LAPIC_TIMER_INIT ((volatile uint32_t *)0xfee00380ul)
+#define LAPIC_TIMER_DIV ((volatile uint32_t *)0xfee003e0ul)
+#define LVT_MASKED (1u << 16)
+#define LVT_TIMER_PERIODIC (1u << 17)
 
 static union {
 	shared_info_t si;
@@ -25,21 +31,33 @@ struct idt_gate {
 	uint32_t off2, zero;
 };
 
-/* head.S's static IDT covers the 32 exception vectors; this copy adds the upcall gate. */
-static struct idt_gate idt[UPCALL_VECTOR + 1] __attribute__((aligned(16)));
+/* head.S's static IDT covers the 32 exception vectors; this copy adds the others. */
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 
-void upcall_entry(void);
+volatile uint64_t ticks;
+
+void tick_entry(void);
 /* The upcall only ends the interrupt: waiters look at the pending bits themselves. The 32-bit
- * mov zero-extends, so %rax holds the LAPIC EOI register's address. */
+ * mov zero-extends, so %rax holds the LAPIC EOI register's address. The tick counts, then
+ * does the same. */
 asm(".pushsection .text\n"
-    ".globl upcall_entry\n"
-    "upcall_entry:\n"
+    ".globl eoi_only_entry, tick_entry\n"
+    "tick_entry:\n"
+    "	incq ticks(%rip)\n"
+    "eoi_only_entry:\n"
     "	push %rax\n"
     "	mov $0xfee000b0, %eax\n"
     "	movl $0, (%rax)\n"
     "	pop %rax\n"
     "	iretq\n"
     ".popsection");
+
+void idt_set_gate(unsigned int vector, void (*entry)(void))
+{
+	uint64_t a = (uintptr_t)entry;
+	idt[vector & 0xff] = (struct idt_gate){(uint16_t)a, GDT_CS, 0, 0x8e, (uint16_t)(a >> 16),
+					       (uint32_t)(a >> 32), 0};
+}
 
 static void install_upcall_gate(void)
 {
@@ -52,9 +70,7 @@ static void install_upcall_gate(void)
 	if (n > sizeof(idt))
 		n = sizeof(idt);
 	memcpy(idt, (const void *)d.base, n);
-	uint64_t a = (uintptr_t)upcall_entry;
-	idt[UPCALL_VECTOR] = (struct idt_gate){(uint16_t)a, GDT_CS, 0, 0x8e, (uint16_t)(a >> 16),
-					       (uint32_t)(a >> 32), 0};
+	idt_set_gate(UPCALL_VECTOR, eoi_only_entry);
 	d.limit = sizeof(idt) - 1;
 	d.base = (uintptr_t)idt;
 	asm volatile("lidt %0" ::"m"(d) : "memory");
@@ -75,6 +91,7 @@ bool events_init(void)
 	}
 	install_upcall_gate();
 	*LAPIC_SVR = *LAPIC_SVR | LAPIC_SVR_ENABLE;
+	*LAPIC_LVT_LINT0 = LVT_MASKED;
 	struct xen_hvm_evtchn_upcall_vector uv = {.vcpu = 0, .vector = UPCALL_VECTOR};
 	rc = HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &uv);
 	if (rc) {
@@ -107,6 +124,38 @@ void evtchn_wait(evtchn_port_t p)
 		/* sti's one-instruction shadow covers hlt: a queued upcall wakes it. */
 		asm volatile("sti; hlt; cli" ::: "memory");
 	}
+}
+
+bool evtchn_wait_for(evtchn_port_t p, bool (*cond)(void), uint64_t timeout)
+{
+	uint64_t deadline = ticks + timeout;
+	for (;;) {
+		asm volatile("cli" ::: "memory");
+		__atomic_store_n(&VI->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&VI->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+		if (p)
+			evtchn_clear(p);
+		if (cond())
+			return true;
+		if (ticks >= deadline)
+			return false;
+		asm volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
+void ticks_init(void)
+{
+	idt_set_gate(TICK_VECTOR, tick_entry);
+	*LAPIC_TIMER_DIV = 0xb; /* divide by 1 */
+	*LAPIC_LVT_TIMER = LVT_TIMER_PERIODIC | TICK_VECTOR;
+	*LAPIC_TIMER_INIT = TICK_MS * 1000000u;
+}
+
+void sleep_ticks(uint64_t n)
+{
+	uint64_t until = ticks + n;
+	while (ticks < until)
+		asm volatile("sti; hlt; cli" ::: "memory");
 }
 
 long evtchn_send(evtchn_port_t port)

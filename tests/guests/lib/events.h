@@ -7,13 +7,30 @@
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 
-/* The vector upcalls arrive on (HVMOP_set_evtchn_upcall_vector). */
+/* The vector upcalls arrive on (HVMOP_set_evtchn_upcall_vector), and ticks_init()'s timer. */
 #define UPCALL_VECTOR 0x20
+#define TICK_VECTOR 0x21
 
 /* Maps shared_info (a page of .bss), installs an IDT gate for UPCALL_VECTOR that only EOIs,
- * software-enables the LAPIC and registers the vector for vCPU 0. Reports a FAIL line and
- * returns false if any step fails. Interrupts stay disabled except inside evtchn_wait(). */
+ * software-enables the LAPIC (with LINT0 masked: KVM resets the BSP's LINT0 to ExtINT, and the
+ * unprogrammed 8259 would deliver an ISA IRQ as vector 0-15, an exception) and registers the
+ * vector for vCPU 0. Reports a FAIL line and returns false if any step fails. Interrupts stay
+ * disabled except inside the waits below. */
 bool events_init(void);
+
+/* After events_init: the IDT has room for all 256 vectors; `entry` becomes the gate of
+ * `vector`. eoi_only_entry is what the upcall gate runs: it only ends the interrupt, for
+ * sources (e.g. a device IRQ through the IOAPIC) whose waiter re-checks a condition. */
+void idt_set_gate(unsigned int vector, void (*entry)(void));
+void eoi_only_entry(void);
+
+/* After events_init: a periodic LAPIC timer on TICK_VECTOR that counts `ticks` every
+ * TICK_MS (KVM's APIC bus runs at 1 GHz), for bounded waits and sleeps. Ticks are counted
+ * only while a wait has interrupts on, which is where time is spent waiting. */
+#define TICK_MS 10
+void ticks_init(void);
+extern volatile uint64_t ticks;
+void sleep_ticks(uint64_t n);
 
 bool evtchn_is_pending(evtchn_port_t port);
 void evtchn_clear(evtchn_port_t port);
@@ -22,6 +39,11 @@ void evtchn_clear(evtchn_port_t port);
  * the check, so such an event raises a new upcall, held in the LAPIC until sti. Clear the
  * port, look at what it guards, then wait: that order loses nothing. */
 void evtchn_wait(evtchn_port_t port);
+/* Blocks until cond() holds or `timeout` ticks pass (false then; needs ticks_init). Before each
+ * check upcall_pending, the selector and `port` are cleared (port 0: none, e.g. when waiting
+ * for a device), so an event on `port` after the check wakes the hlt; any other interrupt
+ * just leads to another check. cond() reads what the port guards (a ring index). */
+bool evtchn_wait_for(evtchn_port_t port, bool (*cond)(void), uint64_t timeout);
 
 long evtchn_send(evtchn_port_t port);
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
