@@ -55,10 +55,15 @@ void PvConsole::arm() {
 }
 
 void PvConsole::run_service() {
-    if (!backend_->service()) return;
-    // Output left behind by the per-call limit: continue after whatever else is queued.
+    if (!backend_->service() || again_posted_) return;
+    // Output left behind by the per-call limit: continue after whatever else is queued (one
+    // such continuation at a time, however often the guest kicks meanwhile).
+    again_posted_ = true;
     boost::asio::post(io_, [weak = weak_from_this()] {
-        if (auto self = weak.lock(); self && !self->stopped_) self->run_service();
+        auto self = weak.lock();
+        if (!self) return;
+        self->again_posted_ = false;
+        if (!self->stopped_) self->run_service();
     });
 }
 

@@ -72,6 +72,7 @@ class PvConsole : public std::enable_shared_from_this<PvConsole> {
     std::unique_ptr<ConsoleBackend> backend_;
     boost::asio::posix::stream_descriptor wait_;  // a dup of port_'s eventfd
     bool stopped_ = false;                        // loop thread only
+    bool again_posted_ = false;                   // loop thread only: a continuation is queued
 };
 
 }  // namespace pvhv::console
