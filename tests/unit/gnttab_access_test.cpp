@@ -222,6 +222,33 @@ TEST_F(GnttabMap, MappingKeepsTheTableAlive) {
     EXPECT_TRUE(weak.expired());
 }
 
+TEST_F(GnttabMap, MappingOutlivesTheDomainsMemoryAndClosedTablesPinNothing) {
+    grant(8, kRW, 0, kFrame);
+    grant(9, kRW, 0, kFrame + 1);
+    auto m = map_grant(*table, GrantRef{8}, false);
+    ASSERT_TRUE(m);
+    ram(to_gpa(Gfn{kFrame}).value)[0] = 0x5a;
+    // The domain is destroyed: its table is closed and its GuestMemory goes away.
+    table->close();
+    { GuestMemory gone = std::move(mem); }
+    EXPECT_EQ(m->bytes()[0], 0x5a);  // still mapped: the table holds the RAM mapping
+    m->writable_bytes()[1] = 1;
+    EXPECT_TRUE(table->closed());
+    auto again = map_grant(*table, GrantRef{9}, true);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().xen_errno, XEN_ESRCH);
+    EXPECT_EQ(grant_status_code(again.error()), GNTST_bad_domain);
+    uint8_t buf[4];
+    EXPECT_EQ(copy_grant(GrantedBytes{*table, GrantRef{9}, 0}, std::span<uint8_t>(buf), 4)
+                  .error()
+                  .xen_errno,
+              XEN_ESRCH);
+    EXPECT_EQ(flags(9), kRW);  // refused before the entry was touched
+    EXPECT_NE(table->describe().find("(closed"), std::string::npos);
+    m->reset();  // unpins (and clears the flags) in the closed table
+    EXPECT_EQ(flags(8), kRW);
+}
+
 TEST_F(GnttabCopy, GrantToLocalAndBack) {
     std::memcpy(ram(0x200000 + 100), "abcdef", 6);
     grant(8, kRO, 0, kFrame);
