@@ -39,6 +39,7 @@ struct DomainObserver {
 };
 
 class DomainImpl;
+class GrantTable;
 
 class Domain {
 public:
@@ -59,6 +60,9 @@ public:
     CountersSnapshot counters() const;
     std::chrono::nanoseconds cpu_time() const;  // all vCPU threads together
     std::string transport() const;  // "pio" or "kvm-xen" (DESIGN §1)
+    // The domain's grant table, for pvd's back-ends (hv/gnttab/grant_access.h). Holding it (or
+    // a mapping) after destroy() is safe: mappings stay valid, new ones fail.
+    std::shared_ptr<GrantTable> grant_table() const;
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;

@@ -13,7 +13,7 @@
 
 #include "tests/unit/fake_hypercall_domain.h"
 #include "hv/gnttab/grant_access.h"
-#include "hv/gnttab/grant_table_host.h"
+#include "hv/hypercall/handlers.h"
 #include "hv/hypercall/hvm_params.h"
 #include "hv/xen_public.h"
 
@@ -30,12 +30,12 @@ constexpr uint64_t kArg = 0x1000;  // where hypercall structs are written (pagin
 constexpr size_t kMaxMappings = 32;
 
 // The unit tests' fake domain, with this fuzzer's grant table and domid.
-class FuzzDomain final : public testing::FakeHypercallDomain, public GrantTableHost {
+class FuzzDomain final : public testing::FakeHypercallDomain {
   public:
     explicit FuzzDomain(GrantTable& t) : table_(t) {}
     DomId id() const override { return kGuest; }
     uint64_t ram_pages() const override { return kRegionSize / kPageSize; }
-    GrantTable& grant_table() override { return table_; }
+    GrantTable* grant_table() override { return &table_; }
 
   private:
     GrantTable& table_;
