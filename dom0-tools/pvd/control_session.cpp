@@ -245,6 +245,7 @@ void ControlSession::handle_top() {
         for (const auto& [k, v] : c->exits) (*out->mutable_exits())[k] = v;
         for (const auto& [k, v] : c->hypercalls) (*out->mutable_hypercalls())[k] = v;
         out->set_hypercall_enosys(c->hypercall_enosys);
+        out->set_mmio_unclaimed(c->mmio_unclaimed);
     }
     send(reply);
 }

@@ -384,7 +384,8 @@ std::string DomainManager::summarize(const CountersSnapshot& c) {
     for (const auto& [name, n] : c.exits) s += " " + name + "=" + std::to_string(n);
     s += "; hypercalls";
     for (const auto& [name, n] : c.hypercalls) s += " " + name + "=" + std::to_string(n);
-    return s + "; enosys=" + std::to_string(c.hypercall_enosys);
+    return s + "; enosys=" + std::to_string(c.hypercall_enosys) +
+           "; mmio_unclaimed=" + std::to_string(c.mmio_unclaimed);
 }
 
 void DomainManager::notify_exited(Entry& e, const ExitInfo& info) {

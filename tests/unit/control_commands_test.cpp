@@ -283,9 +283,11 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     (*d->mutable_exits())["io"] = 10;
     (*d->mutable_exits())["hlt"] = 20;
     (*d->mutable_hypercalls())["console_io"] = 5;
+    d->set_mmio_unclaimed(3);
     script_.replies = {msg(t)};
     EXPECT_EQ(run({"top"}), 0);
     const std::string o = out_.str();
+    EXPECT_NE(o.find("(unclaimed)"), std::string::npos) << o;
     EXPECT_NE(o.find("g (id 1)"), std::string::npos);
     EXPECT_LT(o.find("hlt"), o.find("io "));  // busiest first
     EXPECT_NE(o.find("console_io"), std::string::npos);
