@@ -75,6 +75,7 @@ public:
     uint32_t nr_vcpus() const override { return config_.vcpus; }
     Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
     Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) override;
+    EventChannelDomain* event_channel_domain() override { return this; }
     GrantTable* grant_table() override { return grant_table_.get(); }
     Result<void> map_grant_frame(uint64_t idx, Gfn gfn) override;
 

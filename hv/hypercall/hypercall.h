@@ -14,6 +14,7 @@
 
 namespace pvhv {
 
+class EventChannelDomain;
 class GrantTable;
 class HvmParams;
 
@@ -45,6 +46,8 @@ public:
     virtual Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) = 0;
     // HVMOP_set_evtchn_upcall_vector: the vector event-channel upcalls use on `vcpu`.
     virtual Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) = 0;
+    // The domain's event-channel services, or null if it has none (EVTCHNOP_* then -ENOSYS).
+    virtual EventChannelDomain* event_channel_domain() = 0;
     // The domain's grant table, or null if it has none (GNTTABOP_* then return -ENOSYS).
     virtual GrantTable* grant_table() = 0;
     // XENMEM_add_to_physmap(XENMAPSPACE_grant_table): frame `idx` of the grant table appears

@@ -39,6 +39,7 @@ public:
         upcall_vectors.emplace_back(v, vector);
         return {};
     }
+    EventChannelDomain* event_channel_domain() override { return nullptr; }
     GrantTable* grant_table() override { return nullptr; }
     Result<void> map_grant_frame(uint64_t idx, Gfn gfn) override {
         if (idx >= 64) return fail(XEN_EINVAL, "idx past max_frames");
