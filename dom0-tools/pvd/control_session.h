@@ -51,6 +51,7 @@ class ControlSession final : public DomainWatcher,
     void handle_console(const control::ConsoleAttachRequest& req);
     void handle_info();
     void handle_top();
+    void handle_debug_dump(const control::DebugDumpRequest& req);
     Result<DomId> resolve(const control::DomainRef& ref) const;
     bool following_something(control::Response& reply) const;
 

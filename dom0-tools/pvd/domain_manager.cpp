@@ -222,6 +222,13 @@ Result<CountersSnapshot> DomainManager::counters(DomId id) const {
     return it->second.domain->counters();
 }
 
+Result<std::string> DomainManager::debug_dump(DomId id) const {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return it->second.domain->debug_dump();
+}
+
 // --- observer callbacks: any thread, post only -------------------------------------------
 
 void DomainManager::console_output(DomId id, std::string_view bytes) {

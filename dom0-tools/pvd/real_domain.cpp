@@ -13,6 +13,7 @@ class RealDomain final : public GuestDomain {
     CountersSnapshot counters() const override { return d_->counters(); }
     std::string transport() const override { return d_->transport(); }
     std::optional<std::chrono::nanoseconds> cpu_time() const override { return d_->cpu_time(); }
+    std::string debug_dump() const override { return d_->debug_dump(); }
     // No xenstore yet, so no control/shutdown node the guest would watch.
     bool has_pv_control() const override { return false; }
     Result<void> request_shutdown(ShutdownReason) override {

@@ -44,6 +44,7 @@ CountersSnapshot Domain::counters() const { return impl_->counters().snapshot();
 std::chrono::nanoseconds Domain::cpu_time() const { return impl_->cpu_time(); }
 std::string Domain::transport() const { return "pio"; }
 std::shared_ptr<GrantTable> Domain::grant_table() const { return impl_->shared_grant_table(); }
+std::string Domain::debug_dump() const { return impl_->debug_dump(); }
 bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
     return impl_->wait_stopped(timeout);
 }

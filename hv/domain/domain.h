@@ -63,6 +63,9 @@ public:
     // The domain's grant table, for pvd's back-ends (hv/gnttab/grant_access.h). Holding it (or
     // a mapping) after destroy() is safe: mappings stay valid, new ones fail.
     std::shared_ptr<GrantTable> grant_table() const;
+    // `pvctl debug-dump`: the event-channel table, the grant table and the pages placed in the
+    // physmap, as text. Any thread.
+    std::string debug_dump() const;
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;

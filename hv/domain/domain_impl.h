@@ -61,6 +61,8 @@ public:
     const GuestMemory& memory() const { return mem_; }
     // For pvd's back-ends (map_grant/copy_grant); null before add_grant_table.
     std::shared_ptr<GrantTable> shared_grant_table() const { return grant_table_; }
+    // Event channels, grant table and placed pages as text (debug_dump.cpp).
+    std::string debug_dump() const;
 
     // HypercallDomain
     DomId id() const override { return id_; }
@@ -126,7 +128,7 @@ private:
     // the table's placement records; the table's own lock is taken inside it.
     std::shared_ptr<GrantTable> grant_table_;
     kvm::VmSlots slots_{vm_};
-    std::mutex physmap_mu_;
+    mutable std::mutex physmap_mu_;
     std::unique_ptr<Physmap> physmap_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)

@@ -303,5 +303,26 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos) << out_.str();
 }
 
+TEST_F(CommandsTest, DebugDumpAsksForTheDomainAndPrintsTheText) {
+    control::Response r;
+    r.mutable_debug_dump()->set_domid(4);
+    r.mutable_debug_dump()->set_name("web");
+    r.mutable_debug_dump()->set_text("d4 grant table v1: 1 of 64 frames\n");
+    control::Response missing;
+    missing.set_error("no domain named nope");
+    script_.replies = {msg(r), msg(missing)};
+    EXPECT_EQ(run({"debug-dump", "web"}), 0);
+    ASSERT_EQ(script_.sent.size(), 1u);
+    ASSERT_TRUE(script_.sent[0].has_debug_dump());
+    EXPECT_EQ(script_.sent[0].debug_dump().domain().name(), "web");
+    EXPECT_EQ(out_.str(), "d4 grant table v1: 1 of 64 frames\n");
+    EXPECT_EQ(run({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl debug-dump DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump", "a", "b"}), 2);
+    EXPECT_EQ(script_.sent.size(), 2u);
+}
+
 }  // namespace
 }  // namespace pvhv::dom0

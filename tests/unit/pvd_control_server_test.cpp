@@ -374,6 +374,23 @@ TEST_F(ControlServerTest, InfoAndTop) {
     EXPECT_NE(out_.str().find("console_io"), std::string::npos);
 }
 
+TEST_F(ControlServerTest, DebugDumpByNameAndId) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    {
+        auto d = wait_built(1);
+        std::lock_guard l(d->mu);
+        d->debug_text = "d1 event channels (2-level): 0 ports in use\n";
+    }
+    ASSERT_EQ(pvctl({"debug-dump", "g"}), 0) << err_.str();
+    EXPECT_EQ(out_.str(), "d1 event channels (2-level): 0 ports in use\n");
+    ASSERT_EQ(pvctl({"debug-dump", "1"}), 0) << err_.str();
+    EXPECT_NE(out_.str().find("event channels"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "9"}), 1);
+    EXPECT_NE(err_.str().find("no domain with id 9"), std::string::npos);
+}
+
 TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {
     auto claim = claim_socket_path(socket_path(dir_));
     ASSERT_FALSE(claim);
