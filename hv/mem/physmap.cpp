@@ -49,7 +49,7 @@ Result<bool> Physmap::remove(Gfn gfn) {
 std::string Physmap::describe() const {
     std::string out;
     for (const auto& [gfn, slot] : slot_of_)
-        out += "gfn " + fmt::hex(gfn) + " slot " + std::to_string(slot) + "\n";
+        out += "  gfn " + fmt::hex(gfn) + " slot " + std::to_string(slot) + "\n";
     return out;
 }
 

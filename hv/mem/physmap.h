@@ -62,7 +62,7 @@ class Physmap {
 
     bool is_placed(Gfn gfn) const { return slot_of_.contains(gfn.value); }
     size_t size() const { return slot_of_.size(); }
-    // "gfn 0x10000 slot 3" per placed page, for debug dumps.
+    // "  gfn 0x10000 slot 3" per placed page, for debug dumps.
     std::string describe() const;
 
   private:

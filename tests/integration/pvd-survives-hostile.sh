@@ -4,17 +4,9 @@
 set -uo pipefail
 pvctl=$1 pvd=$2 hostile=$3 hello=$4
 
-if [[ ! -c /dev/kvm ]] || ! { : <>/dev/kvm; } 2>/dev/null; then
-  echo "SKIP: /dev/kvm is absent or not accessible here; test guests need KVM"
-  exit 77
-fi
-
-export PVHV_RUNTIME_DIR
-PVHV_RUNTIME_DIR=$(mktemp -d /tmp/pvhv-test.XXXXXX)
-"$pvd" --runtime-dir "$PVHV_RUNTIME_DIR" 2>"$PVHV_RUNTIME_DIR/pvd.stderr" &
-pvd_pid=$!
-trap 'kill $pvd_pid 2>/dev/null; wait $pvd_pid 2>/dev/null; rm -rf "$PVHV_RUNTIME_DIR"' EXIT
-for _ in $(seq 50); do [[ -S $PVHV_RUNTIME_DIR/pvd.sock ]] && break; sleep 0.1; done
+source "$(dirname "$0")/lib.sh"
+require_kvm
+start_private_pvd "$pvd"
 
 timeout 60 "$pvctl" create -F "$hostile"; rc=$?
 [[ $rc -eq 0 ]] || { echo "FAIL: hostile guest exited $rc"; exit 1; }

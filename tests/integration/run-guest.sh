@@ -4,10 +4,8 @@
 set -uo pipefail
 pvctl=$1 cfg=$2 expected=$3
 
-if [[ ! -c /dev/kvm ]] || ! { : <>/dev/kvm; } 2>/dev/null; then
-  echo "SKIP: /dev/kvm is absent or not accessible here; test guests need KVM"
-  exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+require_kvm
 
 # A private pvd for this test: its own runtime dir, gone when the test ends.
 export PVHV_RUNTIME_DIR
