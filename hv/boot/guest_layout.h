@@ -64,6 +64,13 @@ inline constexpr uint64_t kSpecialPagesSize = kSpecialPagesCount * kPageSize;
 inline constexpr const char* kRegionLowRam = "ram-low";
 inline constexpr const char* kRegionHighRam = "ram-high";
 inline constexpr const char* kRegionSpecial = "special-pages";
+
+// Which special page holds what (abi/README.md, "Special pages"). The toolstack fills them
+// and publishes their frames in HVM params, as Xen's toolstack does with its magic pages.
+namespace special {
+inline constexpr uint32_t kXenstoreRing = 0;  // HVM_PARAM_STORE_PFN
+inline constexpr uint32_t kConsoleRing = 1;   // HVM_PARAM_CONSOLE_PFN
+}  // namespace special
 }  // namespace layout
 
 // One guest-physical range the domain builder backs with a MemoryRegion (and a KVM slot).

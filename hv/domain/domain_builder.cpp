@@ -54,7 +54,7 @@ Result<void> rewrite_hypercall_sites(const DomainConfig& c, const GuestMemory& m
 }  // namespace
 
 Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& config,
-                                               DomainObserver* observer) {
+                                               DomainObserver* observer, DomainRegistry& registry) {
     if (config.type != GuestType::Pvh)
         return fail(XEN_ENOSYS, "guest type hvm (full virtualisation) is not implemented yet");
     if (config.vcpus == 0 || config.vcpus > kAcpiMaxVcpus)
@@ -93,7 +93,7 @@ Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& con
     if (!boot) return fail(boot.error().xen_errno, config.kernel + ": " + boot.error().message);
     if (auto r = rewrite_hypercall_sites(config, *mem, *kernel); !r) return std::unexpected(r.error());
 
-    auto impl = std::make_unique<DomainImpl>(id, config, observer, std::move(*sys), std::move(*vm),
+    auto impl = std::make_unique<DomainImpl>(id, config, observer, registry, std::move(*sys), std::move(*vm),
                                              *layout, std::move(*mem));
     impl->set_memory_map(to_hvm_memmap(boot->e820));
     if (auto r = impl->add_event_channels(); !r) return std::unexpected(r.error());

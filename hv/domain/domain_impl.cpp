@@ -16,11 +16,13 @@ constexpr uint32_t kCom1Irq = 4;
 constexpr uint16_t kDebugPort = 0xe9;
 }  // namespace
 
-DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
-                       kvm::Vm vm, GuestLayout layout, GuestMemory mem)
+DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer,
+                       DomainRegistry& registry, kvm::System sys, kvm::Vm vm, GuestLayout layout,
+                       GuestMemory mem)
     : id_(id),
       config_(std::move(config)),
       observer_(observer),
+      registry_(registry),
       sys_(std::move(sys)),
       vm_(std::move(vm)),
       layout_(layout),
@@ -84,7 +86,10 @@ void DomainImpl::destroy() {
     transition(DomainState::Dying, std::nullopt);
     for (auto& v : vcpus_) v->request_stop();
     for (auto& v : vcpus_) v->join();
-    if (ports_) ports_->destroy();  // peers see their ends closed; no delivery after this
+    // Unregistered first, so no new interdomain bind finds the table; then peers see their
+    // ends closed and nothing is delivered into guest memory any more.
+    if (registered_) registry_.remove(id_);
+    if (ports_) ports_->destroy();
     if (grant_table_) close_grant_table();
     transition(DomainState::Dead, std::nullopt);
 }
@@ -162,6 +167,8 @@ Result<void> DomainImpl::add_event_channels() {
     auto table = PortTable::create(id_, config_.vcpus, &event_delivery_);
     if (!table) return std::unexpected(table.error());
     ports_ = std::move(*table);
+    if (auto r = registry_.add(id_, ports_); !r) return r;
+    registered_ = true;
     return {};
 }
 

@@ -14,6 +14,7 @@
 #include "hv/devices/debug_port.h"
 #include "hv/devices/uart_8250.h"
 #include "hv/domain/domain.h"
+#include "hv/domain/domain_registry.h"
 #include "hv/domain/exit_router.h"
 #include "hv/domain/upcall_injector.h"
 #include "hv/evtchn/event_channel_op.h"
@@ -29,10 +30,10 @@
 
 namespace pvhv {
 
-class DomainImpl : public HypercallDomain, public EventChannelDomain, private DomainDirectory {
+class DomainImpl : public HypercallDomain, public EventChannelDomain {
 public:
-    DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
-               kvm::Vm vm, GuestLayout layout, GuestMemory mem);
+    DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, DomainRegistry& registry,
+               kvm::System sys, kvm::Vm vm, GuestLayout layout, GuestMemory mem);
     ~DomainImpl() override;
 
     // Wiring, in this order, by domain_builder.cpp.
@@ -81,15 +82,11 @@ public:
     GrantTable* grant_table() override { return grant_table_.get(); }
     Result<void> map_grant_frame(uint64_t idx, Gfn gfn) override;
 
-    // EventChannelDomain. Other domains are not reachable yet: the directory knows only this
-    // one (pvd's registry, dom0 included, comes with the back-ends).
+    // EventChannelDomain: other domains (dom0 included) are found in the registry.
     PortTable& event_channels() override { return *ports_; }
-    const DomainDirectory& domain_directory() const override { return *this; }
+    const DomainDirectory& domain_directory() const override { return registry_; }
 
 private:
-    std::shared_ptr<PortTable> find_event_channels(DomId id) const override {
-        return id == id_ ? ports_ : nullptr;
-    }
     void fatal(VcpuId vcpu, const std::string& why);
     void close_grant_table();
     // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
@@ -98,6 +95,8 @@ private:
     const DomId id_;
     const DomainConfig config_;
     DomainObserver* const observer_;
+    DomainRegistry& registry_;  // outlives the domain; holds ports_ while registered_
+    bool registered_ = false;   // set while building, read by destroy(): no lock needed
     kvm::System sys_;
     kvm::Vm vm_;
     const GuestLayout layout_;
