@@ -1,6 +1,7 @@
 // The handlers behind pvctl's command table; each talks to pvd through CliEnv::connector.
 #include "dom0-tools/pvctl/commands.h"
 
+#include <charconv>
 #include <ostream>
 
 #include "dom0-tools/pvctl/cli_format.h"
@@ -153,15 +154,48 @@ int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
     return request(env, req) ? 0 : kExitFailure;
 }
 
-int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
-    auto p = parse_args("shutdown", args, "w", env.err);
+// shutdown and reboot: [-w] [-F] [-t SECONDS] DOMAIN. parse_args knows flags only, so the
+// value-taking -t is taken out first.
+int request_shutdown(CliEnv& env, std::span<const std::string> args, std::string_view command,
+                     control::ShutdownReason reason) {
+    std::vector<std::string> rest;
+    uint32_t timeout_s = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--") {
+            rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+            break;
+        }
+        if (args[i] != "-t") {
+            rest.push_back(args[i]);
+            continue;
+        }
+        const std::string v = i + 1 < args.size() ? args[++i] : std::string();
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), timeout_s);
+        if (ec != std::errc{} || end != v.data() + v.size() || timeout_s == 0 || timeout_s > 86400) {
+            env.err << "pvctl " << command << ": -t takes a number of seconds from 1 to 86400\n";
+            return kUsageError;
+        }
+    }
+    auto p = parse_args(command, rest, "wF", env.err);
     if (!p || p->positional.size() != 1) return kUsageError;
     auto ref = domain_arg(env, p->positional[0]);
     if (!ref) return kExitFailure;
     control::Request req;
-    *req.mutable_shutdown()->mutable_domain() = *ref;
-    req.mutable_shutdown()->set_wait(p->has('w'));
+    auto* s = req.mutable_shutdown();
+    *s->mutable_domain() = *ref;
+    s->set_wait(p->has('w'));
+    s->set_reason(reason);
+    s->set_force(p->has('F'));
+    s->set_timeout_ms(timeout_s * 1000);
     return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
+    return request_shutdown(env, args, "shutdown", control::SHUTDOWN_POWEROFF);
+}
+
+int cmd_reboot(CliEnv& env, std::span<const std::string> args) {
+    return request_shutdown(env, args, "reboot", control::SHUTDOWN_REBOOT);
 }
 
 int cmd_console(CliEnv& env, std::span<const std::string> args) {
@@ -261,7 +295,12 @@ constexpr Command kCommands[] = {
      kExitCreateFailed},
     {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
     {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
-    {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
+    {"shutdown", "[-w] [-F] [-t SECONDS] DOMAIN",
+     "ask a domain to power off (-w wait; -F destroy it if it does not within -t, default 60)",
+     cmd_shutdown},
+    {"reboot", "[-w] [-F] [-t SECONDS] DOMAIN",
+     "ask a domain to reboot (-w wait; -F reset it if it does not within -t, default 60)",
+     cmd_reboot},
     {"console", "DOMAIN", "stream a domain's console (Ctrl-] detaches)", cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
     {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},

@@ -11,6 +11,7 @@
 #include "dom0-tools/pvd/control_server.h"
 #include "dom0-tools/pvd/domain_manager.h"
 #include "dom0-tools/pvd/log.h"
+#include "dom0-tools/pvd/shutdown_request.h"
 
 namespace pvhv::dom0 {
 
@@ -182,20 +183,27 @@ void ControlSession::handle_destroy(const control::DestroyRequest& req) {
 }
 
 void ControlSession::handle_shutdown(const control::ShutdownRequest& req) {
-    control::Response reply;
-    if (req.wait() && following_something(reply)) return send(reply);
     auto id = resolve(req.domain());
     if (!id) return send_error(id.error().message);
-    if (auto r = manager_->shutdown(*id, ShutdownReason::Poweroff); !r)
-        return send_error(r.error().message);
-    if (req.wait()) {
-        // Answered from on_exited once the domain has stopped.
-        if (auto w = manager_->watch(*id, shared_from_this(), false); !w)
-            return send_error(w.error().message);
-        following_ = *id;
-        waiting_shutdown_ = true;
-        return;
-    }
+    ShutdownOptions options;
+    options.reason = from_proto(req.reason()).value_or(ShutdownReason::Crash);  // refused below
+    options.force = req.force();
+    if (req.timeout_ms() != 0) options.timeout = std::chrono::milliseconds(req.timeout_ms());
+    ShutdownDone done;
+    if (req.wait())
+        done = [w = weak_from_this()](const Result<std::string>& outcome) {
+            if (auto self = w.lock()) self->shutdown_finished(outcome);
+        };
+    auto started = start_shutdown(socket_.get_executor(), *manager_, *id, options, std::move(done));
+    if (!started) return send_error(started.error().message);
+    if (req.wait() && !started->finished) return;  // answered by shutdown_finished
+    shutdown_finished(started->note);
+}
+
+void ControlSession::shutdown_finished(const Result<std::string>& outcome) {
+    if (!outcome) return send_error(outcome.error().message);
+    control::Response reply;
+    if (!outcome->empty()) reply.add_warnings(*outcome);
     reply.mutable_shutdown();
     send(reply);
 }
@@ -306,12 +314,9 @@ void ControlSession::on_exited(DomId id, const ExitInfo& info) {
     if (!following_ || *following_ != id) return;
     following_.reset();
     const bool streaming = std::exchange(streaming_, false);
-    const bool waiting = std::exchange(waiting_shutdown_, false);
     if (closed_ || closing_) return;
     control::Response r;
-    if (waiting) {
-        r.mutable_shutdown();
-    } else if (streaming) {
+    if (streaming) {
         auto* e = r.mutable_domain_exited();
         e->set_domid(id.value);
         if (info.reason) e->set_reason(to_proto(*info.reason));

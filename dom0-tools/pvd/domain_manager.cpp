@@ -146,14 +146,27 @@ Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
     if (it == domains_.end())
         return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     Entry& e = it->second;
-    if (!e.domain->has_pv_control())
-        return fail(XEN_EOPNOTSUPP,
-                    "domain " + e.name +
-                        " has no PV control interface (xenstore arrives with the PV "
-                        "core); use destroy");
     if (e.shutdown_handled || e.domain->state() == DomainState::Shutdown)
         return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
+    if (!e.domain->has_pv_control())
+        return fail(XEN_EOPNOTSUPP, "domain " + e.name +
+                                        " has no PV control interface (it has not talked to "
+                                        "xenstore); use -F to stop it anyway, or destroy");
     return e.domain->request_shutdown(reason);
+}
+
+Result<void> DomainManager::force_shutdown(DomId id, ShutdownReason reason, const std::string& why) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (reason != ShutdownReason::Reboot) return destroy(id, why);
+    Entry& e = it->second;
+    if (e.shutdown_handled) return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
+    log_info("resetting " + label(id, e.name) + ": " + why);
+    // Its Dying/Dead callbacks arrive after shutdown_handled is set, and are ignored.
+    e.domain->destroy();
+    apply_shutdown_action(e, ShutdownReason::Reboot);
+    return {};
 }
 
 Result<void> DomainManager::watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console) {

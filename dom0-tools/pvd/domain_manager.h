@@ -52,7 +52,12 @@ class DomainManager final : public DomainObserver {
                          bool console = true);
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
+    // (shutdown_request.h follows the request to its end, with a timeout.)
     Result<void> shutdown(DomId id, ShutdownReason reason);
+    // The toolstack stops the domain itself, where xl -F would press a virtual power or reset
+    // button: poweroff destroys it (exit code 125); reboot resets it, i.e. destroys it and
+    // applies on_reboot as if the guest had rebooted. `why` goes to the log.
+    Result<void> force_shutdown(DomId id, ShutdownReason reason, const std::string& why);
     // Follows a domain. For one that already stopped (preserved), on_exited is posted.
     Result<void> watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console);
     void destroy_all(const std::string& why);

@@ -4,7 +4,7 @@
 set -uo pipefail
 pvctl=$1 cfg=$2 expected=$3
 
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.sh"
 require_kvm
 
 # A private pvd for this test: its own runtime dir, gone when the test ends.

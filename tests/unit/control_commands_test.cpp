@@ -107,7 +107,8 @@ TEST_F(CommandsTest, HelpListsEveryCommandWithItsLine) {
         EXPECT_NE(out_.str().find(std::string(c.help)), std::string::npos) << c.name;
     }
     EXPECT_EQ(run({"help", "shutdown"}), 0);
-    EXPECT_NE(out_.str().find("usage: pvctl shutdown [-w] DOMAIN"), std::string::npos);
+    EXPECT_NE(out_.str().find("usage: pvctl shutdown [-w] [-F] [-t SECONDS] DOMAIN"),
+              std::string::npos);
     EXPECT_EQ(run({"help", "nope"}), 2);
     EXPECT_EQ(run({"--help"}), 0);
     EXPECT_EQ(run({"destroy", "--help"}), 0);
@@ -130,6 +131,40 @@ TEST_F(CommandsTest, UsageErrorsPrintUsageAndUseTheCommandsCode) {
     EXPECT_EQ(run({"create", "g.cfg", "notanoverride"}), kExitCreateFailed);
     EXPECT_NE(err_.str().find("expected KEY=VALUE"), std::string::npos);
     EXPECT_TRUE(script_.sent.empty());
+}
+
+TEST_F(CommandsTest, ShutdownAndRebootSendReasonWaitForceAndTimeout) {
+    control::Response ok;
+    ok.mutable_shutdown();
+    ok.add_warnings("domain g did not shut down within 5 s of the request; forced (-F)");
+    script_.replies.push_back(msg(ok));
+    EXPECT_EQ(run({"shutdown", "-w", "-F", "-t", "5", "g"}), 0);
+    EXPECT_NE(err_.str().find("forced (-F)"), std::string::npos);  // the warning is shown
+    ASSERT_EQ(script_.sent.size(), 1u);
+    const auto& s = script_.sent[0].shutdown();
+    EXPECT_EQ(s.domain().name(), "g");
+    EXPECT_EQ(s.reason(), control::SHUTDOWN_POWEROFF);
+    EXPECT_TRUE(s.wait());
+    EXPECT_TRUE(s.force());
+    EXPECT_EQ(s.timeout_ms(), 5000u);
+
+    script_.replies.push_back(msg(ok));
+    EXPECT_EQ(run({"reboot", "7"}), 0);
+    ASSERT_EQ(script_.sent.size(), 2u);
+    const auto& r = script_.sent[1].shutdown();
+    EXPECT_EQ(r.domain().id(), 7u);
+    EXPECT_EQ(r.reason(), control::SHUTDOWN_REBOOT);
+    EXPECT_FALSE(r.wait());
+    EXPECT_FALSE(r.force());
+    EXPECT_EQ(r.timeout_ms(), 0u);  // pvd's default
+
+    for (auto bad : {std::vector<std::string>{"reboot", "-t"}, {"reboot", "-t", "0", "g"},
+                     {"reboot", "-t", "5s", "g"}, {"shutdown", "-t", "99999", "g"},
+                     {"reboot", "-x", "g"}, {"reboot"}}) {
+        EXPECT_EQ(run(bad), 2) << bad.back();
+        EXPECT_NE(err_.str().find("usage: pvctl " + bad[0]), std::string::npos);
+    }
+    EXPECT_EQ(script_.sent.size(), 2u);
 }
 
 TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {

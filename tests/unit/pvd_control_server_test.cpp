@@ -106,6 +106,21 @@ class ControlServerTest : public ::testing::Test {
         return nullptr;
     }
 
+    // A guest that shuts down with `reason` once pvd has asked it (through its PV control).
+    static std::thread shut_down_when_asked(std::shared_ptr<testing::FakeDomainState> d,
+                                            ShutdownReason reason) {
+        return std::thread([d, reason] {
+            for (int i = 0; i < 500; ++i) {
+                {
+                    std::lock_guard l(d->mu);
+                    if (!d->shutdown_requests.empty()) break;
+                }
+                std::this_thread::sleep_for(10ms);
+            }
+            d->guest_shutdown(reason);
+        });
+    }
+
     size_t domains() {
         return on_loop([this] { return manager_->size(); });
     }
@@ -162,26 +177,75 @@ TEST_F(ControlServerTest, ListDestroyByNameAndId) {
 TEST_F(ControlServerTest, ShutdownReportsTheMissingPvControlInterface) {
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 1);
-    EXPECT_NE(err_.str().find("domain g has no PV control interface (xenstore arrives with the PV "
-                              "core); use destroy"),
+    EXPECT_NE(err_.str().find("domain g has no PV control interface (it has not talked to "
+                              "xenstore); use -F to stop it anyway, or destroy"),
               std::string::npos)
         << err_.str();
+    EXPECT_EQ(domains(), 1u);
+}
+
+TEST_F(ControlServerTest, ForcedShutdownWithoutPvControlDestroysAtOnce) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    EXPECT_EQ(pvctl({"shutdown", "-F", "g"}), 0) << err_.str();
+    EXPECT_NE(err_.str().find("domain g has no PV control interface; forced (-F) to shut down"),
+              std::string::npos)
+        << err_.str();
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, ForcedRebootWithoutPvControlRestarts) {
+    std::ofstream(dir_ + "/r.cfg") << "name = 'r'\nkernel = '/boot/vmlinux'\non_reboot = 'restart'\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/r.cfg"}), 0);
+    EXPECT_EQ(pvctl({"reboot", "-w", "-F", "r"}), 0) << err_.str();
+    wait_built(2);
+    EXPECT_EQ(domains(), 1u);
+    EXPECT_TRUE(wait_built(1)->destroyed);
+}
+
+TEST_F(ControlServerTest, ShutdownWaitTimesOutWhenTheGuestIgnoresIt) {
+    factory_.pv_control = true;
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    EXPECT_EQ(pvctl({"shutdown", "-w", "-t", "1", "g"}), 1);
+    EXPECT_NE(err_.str().find("domain g did not shut down within 1 s of the request (it still "
+                              "runs: -F stops it, or destroy)"),
+              std::string::npos)
+        << err_.str();
+    EXPECT_EQ(domains(), 1u);
+    std::lock_guard lock(factory_.last()->mu);
+    EXPECT_EQ(factory_.last()->shutdown_requests, std::vector{ShutdownReason::Poweroff});
+}
+
+TEST_F(ControlServerTest, ForcedShutdownDestroysWhenTheTimeoutPasses) {
+    factory_.pv_control = true;
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    // Without -w pvctl returns at once; pvd keeps the deadline and applies -F itself.
+    EXPECT_EQ(pvctl({"shutdown", "-F", "-t", "1", "g"}), 0) << err_.str();
+    EXPECT_EQ(domains(), 1u);
+    for (int i = 0; i < 300 && domains() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, RebootWaitReturnsOnceTheDomainRestarted) {
+    factory_.pv_control = true;
+    std::ofstream(dir_ + "/r.cfg") << "name = 'r'\nkernel = '/boot/vmlinux'\non_reboot = 'restart'\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/r.cfg"}), 0);
+    auto d = wait_built(1);
+    std::thread guest = shut_down_when_asked(d, ShutdownReason::Reboot);
+    EXPECT_EQ(pvctl({"reboot", "-w", "r"}), 0) << err_.str();
+    guest.join();
+    {
+        std::lock_guard l(d->mu);
+        EXPECT_EQ(d->shutdown_requests, std::vector{ShutdownReason::Reboot});
+    }
+    wait_built(2);
+    EXPECT_EQ(domains(), 1u);
 }
 
 TEST_F(ControlServerTest, ShutdownWaitReturnsOnceTheDomainStopped) {
     factory_.pv_control = true;
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     auto d = wait_built(1);
-    std::thread guest([&] {
-        for (int i = 0; i < 500; ++i) {
-            {
-                std::lock_guard l(d->mu);
-                if (!d->shutdown_requests.empty()) break;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        d->guest_shutdown(ShutdownReason::Poweroff);
-    });
+    std::thread guest = shut_down_when_asked(d, ShutdownReason::Poweroff);
     EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 0) << err_.str();
     guest.join();
     EXPECT_EQ(domains(), 0u);

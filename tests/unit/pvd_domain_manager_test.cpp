@@ -270,13 +270,50 @@ TEST_F(DomainManagerTest, ShutdownWithoutPvControlIsAClearError) {
     auto id = mgr_->create(config("a"), nullptr);
     auto r = mgr_->shutdown(*id, ShutdownReason::Poweroff);
     ASSERT_FALSE(r);
-    EXPECT_EQ(
-        r.error().message,
-        "domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
+    EXPECT_EQ(r.error().xen_errno, XEN_EOPNOTSUPP);
+    EXPECT_EQ(r.error().message,
+              "domain a has no PV control interface (it has not talked to xenstore); use -F to "
+              "stop it anyway, or destroy");
     factory_.pv_control = true;
     auto id2 = mgr_->create(config("b"), nullptr);
     ASSERT_TRUE(mgr_->shutdown(*id2, ShutdownReason::Poweroff));
     EXPECT_EQ(factory_.last()->shutdown_requests.size(), 1u);
+}
+
+TEST_F(DomainManagerTest, ForcedPoweroffDestroys) {
+    auto w = std::make_shared<RecordingWatcher>();
+    auto id = mgr_->create(config("a"), w);
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(mgr_->force_shutdown(*id, ShutdownReason::Poweroff, "test"));
+    EXPECT_EQ(mgr_->size(), 0u);
+    ASSERT_EQ(w->exits.size(), 1u);
+    EXPECT_EQ(w->exits[0].exit_code, kExitDestroyed);
+    EXPECT_TRUE(factory_.last()->destroyed);
+    EXPECT_FALSE(mgr_->force_shutdown(*id, ShutdownReason::Poweroff, "again"));
+}
+
+TEST_F(DomainManagerTest, ForcedRebootResetsThroughOnReboot) {
+    auto w = std::make_shared<RecordingWatcher>();
+    auto c = config("a");
+    c.on_reboot = ShutdownAction::Restart;
+    auto id = mgr_->create(c, w);
+    ASSERT_TRUE(id);
+    auto first = factory_.last();
+    ASSERT_TRUE(mgr_->force_shutdown(*id, ShutdownReason::Reboot, "test"));
+    drain();  // the old domain's Dying/Dead arrive and are ignored
+    EXPECT_TRUE(first->destroyed);
+    ASSERT_EQ(w->restarts.size(), 1u);
+    EXPECT_EQ(w->restarts[0].first, *id);
+    EXPECT_EQ(mgr_->size(), 1u);
+    EXPECT_TRUE(mgr_->exists(w->restarts[0].second));
+    EXPECT_TRUE(w->exits.empty());
+
+    c.name = "b";
+    c.on_reboot = ShutdownAction::Destroy;
+    auto id2 = mgr_->create(c, w);
+    ASSERT_TRUE(mgr_->force_shutdown(*id2, ShutdownReason::Reboot, "test"));
+    ASSERT_EQ(w->exits.size(), 1u);
+    EXPECT_EQ(w->exits[0].reason, ShutdownReason::Reboot);
 }
 
 TEST_F(DomainManagerTest, ExpiredWatchersAreSkipped) {
