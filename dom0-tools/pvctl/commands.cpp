@@ -284,6 +284,19 @@ int cmd_top(CliEnv& env, std::span<const std::string> args) {
     return 0;
 }
 
+int cmd_debug_dump(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("debug-dump", args, "", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    *req.mutable_debug_dump()->mutable_domain() = *ref;
+    auto r = request(env, req);
+    if (!r) return kExitFailure;
+    env.out << r->debug_dump().text();
+    return 0;
+}
+
 int cmd_help(CliEnv& env, std::span<const std::string> args) {
     const auto table = pvctl_commands();
     if (args.empty()) {
@@ -319,6 +332,8 @@ constexpr Command kCommands[] = {
      cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
     {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},
+    {"debug-dump", "DOMAIN", "print a domain's event channels and grant table (cf. xl debug-keys)",
+     cmd_debug_dump},
     {"help", "[COMMAND]", "show commands or one command's usage", cmd_help},
 };
 

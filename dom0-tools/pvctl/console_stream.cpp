@@ -30,6 +30,7 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
     if (tty && input >= 0) raw.emplace(input, /*keep_signals=*/!allow_detach);
     InterruptGuard interrupts;
     bool reminded = false;
+    bool typed = false;  // some input was forwarded
     for (;;) {
         auto in = conn.receive(input);
         if (!in) return {StreamOutcome::Kind::Lost, 0, in.error().message};
@@ -43,7 +44,10 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
                 const ssize_t n = ::read(input, buf, sizeof buf);
                 if (n < 0 && (errno == EINTR || errno == EAGAIN)) break;
                 if (n <= 0) {  // end of input (or a terminal that hung up)
-                    if (allow_detach && !tty)
+                    // Piped keystrokes end the session when they end, as xl console does; an
+                    // input that ends without a byte (/dev/null, as scripts and ctest give)
+                    // is no typing session: the stream goes on, output only.
+                    if (allow_detach && !tty && typed)
                         return {StreamOutcome::Kind::Detached, 0, "end of input"};
                     input = -1;  // keep streaming, stop reading
                     break;
@@ -62,9 +66,11 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
                                     << std::flush;
                     }
                 }
-                if (!bytes.empty())
+                if (!bytes.empty()) {
                     if (auto s = send_input(conn, bytes); !s)
                         return {StreamOutcome::Kind::Lost, 0, s.error().message};
+                    typed = true;
+                }
                 if (detach) return {StreamOutcome::Kind::Detached, 0, "detached"};
                 break;
             }

@@ -26,7 +26,8 @@ struct StreamOutcome {
 //    `allow_detach` (create -F: the domain lives as long as pvctl) the terminal keeps its
 //    signal keys, so Ctrl-C ends pvctl and the domain, and Ctrl-] only prints a reminder.
 //  * anything else (a pipe, a file) is forwarded byte for byte; its end detaches when
-//    `allow_detach`, else input just stops.
+//    `allow_detach` and it delivered anything, else input just stops (so `< /dev/null` streams
+//    output only, until the domain exits).
 // Restarts are reported on env.err unless `quiet`.
 StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_detach, bool quiet);
 

@@ -78,6 +78,8 @@ void ControlSession::handle(const control::Request& req) {
             return handle_pause(req.pause().domain(), true);
         case control::Request::kUnpause:
             return handle_pause(req.unpause().domain(), false);
+        case control::Request::kDebugDump:
+            return handle_debug_dump(req.debug_dump());
         case control::Request::KIND_NOT_SET:
             break;
     }
@@ -280,7 +282,21 @@ void ControlSession::handle_top() {
         for (const auto& [k, v] : c->exits) (*out->mutable_exits())[k] = v;
         for (const auto& [k, v] : c->hypercalls) (*out->mutable_hypercalls())[k] = v;
         out->set_hypercall_enosys(c->hypercall_enosys);
+        out->set_mmio_unclaimed(c->mmio_unclaimed);
     }
+    send(reply);
+}
+
+void ControlSession::handle_debug_dump(const control::DebugDumpRequest& req) {
+    auto id = resolve(req.domain());
+    if (!id) return send_error(id.error().message);
+    auto text = manager_->debug_dump(*id);
+    if (!text) return send_error(text.error().message);
+    control::Response reply;
+    auto* d = reply.mutable_debug_dump();
+    d->set_domid(id->value);
+    d->set_name(manager_->name_of(*id));
+    d->set_text(std::move(*text));
     send(reply);
 }
 

@@ -54,6 +54,7 @@ class ControlSession final : public DomainWatcher,
     void handle_pause(const control::DomainRef& ref, bool pause);
     void handle_info();
     void handle_top();
+    void handle_debug_dump(const control::DebugDumpRequest& req);
     Result<DomId> resolve(const control::DomainRef& ref) const;
     bool following_something(control::Response& reply) const;
 

@@ -280,6 +280,13 @@ Result<CountersSnapshot> DomainManager::counters(DomId id) const {
     return it->second.domain->counters();
 }
 
+Result<std::string> DomainManager::debug_dump(DomId id) const {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return it->second.domain->debug_dump();
+}
+
 // --- observer callbacks: any thread, post only -------------------------------------------
 
 void DomainManager::console_output(DomId id, std::string_view bytes) {
@@ -443,7 +450,8 @@ std::string DomainManager::summarize(const CountersSnapshot& c) {
     for (const auto& [name, n] : c.exits) s += " " + name + "=" + std::to_string(n);
     s += "; hypercalls";
     for (const auto& [name, n] : c.hypercalls) s += " " + name + "=" + std::to_string(n);
-    return s + "; enosys=" + std::to_string(c.hypercall_enosys);
+    return s + "; enosys=" + std::to_string(c.hypercall_enosys) +
+           "; mmio_unclaimed=" + std::to_string(c.mmio_unclaimed);
 }
 
 void DomainManager::notify_exited(Entry& e, const ExitInfo& info) {

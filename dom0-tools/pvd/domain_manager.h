@@ -74,6 +74,7 @@ class DomainManager final : public DomainObserver {
     std::string name_of(DomId id) const;
     std::vector<DomainSummary> list() const;
     Result<CountersSnapshot> counters(DomId id) const;
+    Result<std::string> debug_dump(DomId id) const;
     static std::string summarize(const CountersSnapshot& c);
     size_t size() const { return domains_.size(); }
     const std::string& factory_description() const { return factory_description_; }

@@ -26,6 +26,8 @@ class GuestDomain {
     virtual CountersSnapshot counters() const = 0;
     virtual std::string transport() const = 0;
     virtual std::optional<std::chrono::nanoseconds> cpu_time() const = 0;
+    // `pvctl debug-dump`: the domain's PV state as text (Domain::debug_dump).
+    virtual std::string debug_dump() const = 0;
     // A PV control channel (xenstore control/shutdown) through which the guest can be
     // asked to shut down. Without one, request_shutdown() is never called.
     virtual bool has_pv_control() const = 0;

@@ -31,6 +31,7 @@ class RealDomain final : public GuestDomain {
     CountersSnapshot counters() const override { return d_->counters(); }
     std::string transport() const override { return d_->transport(); }
     std::optional<std::chrono::nanoseconds> cpu_time() const override { return d_->cpu_time(); }
+    std::string debug_dump() const override { return d_->debug_dump(); }
     bool has_pv_control() const override { return store_ && store_->has_pv_control(); }
     Result<void> request_shutdown(ShutdownReason reason) override {
         if (!store_) return fail(XEN_EOPNOTSUPP, "no PV control interface");

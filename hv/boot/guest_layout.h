@@ -105,6 +105,11 @@ struct GuestLayout {
     // What the builder must create, in address order: ram-low, special-pages, ram-high.
     std::vector<RegionSpec> memory_regions() const;
 
+    // What no page may be placed over at run time (hv/mem/physmap.h): every region of
+    // memory_regions() and the in-kernel IOAPIC and LAPIC windows. The rest below the guest's
+    // address width is a hole (Linux places its grant frames in one).
+    std::vector<PhysRange> fixed_ranges() const;
+
     // Ranges the guest may use as ordinary RAM (what e820 reports as RAM), ascending.
     std::vector<PhysRange> usable_ram() const;
     // True if [addr, addr+len) lies inside one usable RAM range.

@@ -51,6 +51,8 @@ void Domain::set_hvm_param(uint32_t index, uint64_t value) {
     impl_->hvm_params().set_by_toolstack(index, value);
 }
 size_t Domain::serial_input(std::string_view bytes) { return impl_->serial_input(bytes); }
+std::shared_ptr<GrantTable> Domain::grant_table() const { return impl_->shared_grant_table(); }
+std::string Domain::debug_dump() const { return impl_->debug_dump(); }
 bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
     return impl_->wait_stopped(timeout);
 }

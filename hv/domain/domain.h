@@ -41,6 +41,7 @@ struct DomainObserver {
 
 class DomainImpl;
 class DomainRegistry;
+class GrantTable;
 
 class Domain {
 public:
@@ -75,6 +76,12 @@ public:
     // Typed console input for the emulated COM1 UART's receiver (a guest on ttyS0). Returns
     // how many bytes it took (Uart8250::input). Any thread.
     size_t serial_input(std::string_view bytes);
+    // The domain's grant table, for pvd's back-ends (hv/gnttab/grant_access.h). Holding it (or
+    // a mapping) after destroy() is safe: mappings stay valid, new ones fail.
+    std::shared_ptr<GrantTable> grant_table() const;
+    // `pvctl debug-dump`: the event-channel table, the grant table and the pages placed in the
+    // physmap, as text. Any thread.
+    std::string debug_dump() const;
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;

@@ -1,6 +1,7 @@
 // Domain lifecycle and the services hypercalls ask of their domain.
 #include "hv/domain/domain_impl.h"
 
+#include "hv/gnttab/grant_physmap.h"
 #include "hv/log.h"
 #include "hv/xen_public.h"
 
@@ -89,6 +90,7 @@ void DomainImpl::destroy() {
     // ends closed and nothing is delivered into guest memory any more.
     if (registered_) registry_.remove(id_);
     if (ports_) ports_->destroy();
+    if (grant_table_) close_grant_table();
     transition(DomainState::Dead, std::nullopt);
 }
 
@@ -168,6 +170,34 @@ Result<void> DomainImpl::add_event_channels() {
     if (auto r = registry_.add(id_, ports_); !r) return r;
     registered_ = true;
     return {};
+}
+
+Result<void> DomainImpl::add_grant_table(uint32_t max_frames, PhysmapConfig physmap) {
+    auto frames = GrantTable::allocate_frames(id_, max_frames);
+    if (!frames) return std::unexpected(frames.error());
+    auto table = GrantTable::create({id_, max_frames}, std::move(*frames),
+                                    std::make_unique<LayoutGrantableRam>(mem_, layout_.usable_ram()));
+    if (!table) return std::unexpected(table.error());
+    grant_table_ = std::move(*table);
+    physmap_ = std::make_unique<Physmap>(std::move(physmap), slots_);
+    return {};
+}
+
+Result<void> DomainImpl::map_grant_frame(uint64_t idx, Gfn gfn) {
+    if (!grant_table_) return fail(XEN_ENOSYS, "no grant table");
+    std::lock_guard lock(physmap_mu_);
+    return place_grant_frame(*grant_table_, *physmap_, idx, gfn);
+}
+
+void DomainImpl::close_grant_table() {
+    // Back-ends may still hold mappings: they stay valid (the table keeps the RAM mapped) and
+    // unpin into the closed table; no new ones can be made.
+    grant_table_->close();
+    if (const auto held = grant_table_->active_refs(); !held.empty())
+        log_line(LogLevel::Info, "dom" + std::to_string(id_.value) + ": " +
+                                     std::to_string(held.size()) +
+                                     " grant refs still mapped by back-ends; the domain's memory "
+                                     "stays until they are released");
 }
 
 void DomainImpl::set_shutdown_code(ShutdownReason reason) {

@@ -21,10 +21,12 @@
 #include "hv/evtchn/event_delivery.h"
 #include "hv/evtchn/guest_event_pages.h"
 #include "hv/evtchn/port_table.h"
+#include "hv/gnttab/grant_table.h"
 #include "hv/hypercall/hvm_params.h"
 #include "hv/kvm/system.h"
 #include "hv/kvm/vm.h"
 #include "hv/mem/guest_memory.h"
+#include "hv/mem/physmap.h"
 
 namespace pvhv {
 
@@ -37,6 +39,9 @@ public:
     // Wiring, in this order, by domain_builder.cpp.
     void set_memory_map(std::vector<hvm_memmap_table_entry> map) { memmap_ = std::move(map); }
     Result<void> add_event_channels();
+    // A v1 grant table of `max_frames` over the domain's RAM; its frames are placed in the
+    // holes `physmap` describes (one KVM slot each).
+    Result<void> add_grant_table(uint32_t max_frames, PhysmapConfig physmap);
     Result<void> add_serial_port();
     Result<void> add_debug_port();
     Result<void> add_acpi_sleep_device(uint16_t port);  // the FADT's sleep/reset registers
@@ -56,6 +61,10 @@ public:
     kvm::Vm& vm() { return vm_; }
     const kvm::System& kvm_system() const { return sys_; }
     const GuestMemory& memory() const { return mem_; }
+    // For pvd's back-ends (map_grant/copy_grant); null before add_grant_table.
+    std::shared_ptr<GrantTable> shared_grant_table() const { return grant_table_; }
+    // Event channels, grant table and placed pages as text (debug_dump.cpp).
+    std::string debug_dump() const;
 
     // HypercallDomain
     DomId id() const override { return id_; }
@@ -70,6 +79,9 @@ public:
     uint32_t nr_vcpus() const override { return config_.vcpus; }
     Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) override;
     Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) override;
+    EventChannelDomain* event_channel_domain() override { return this; }
+    GrantTable* grant_table() override { return grant_table_.get(); }
+    Result<void> map_grant_frame(uint64_t idx, Gfn gfn) override;
 
     // EventChannelDomain: other domains (dom0 included) are found in the registry.
     PortTable& event_channels() override { return *ports_; }
@@ -77,6 +89,7 @@ public:
 
 private:
     void fatal(VcpuId vcpu, const std::string& why);
+    void close_grant_table();
     // Moves to `next` unless the domain is already past it; tells the observer (unlocked).
     void transition(DomainState next, std::optional<ShutdownReason> reason);
 
@@ -106,6 +119,17 @@ private:
     UpcallInjector upcalls_;
     EventDelivery2L event_delivery_{event_pages_, upcalls_};
     std::shared_ptr<PortTable> ports_;
+
+    // Grant table (v1), shared with pvd's back-ends. Lifetime: GrantMappings hold the table and
+    // the table holds the guest RAM mappings, so memory a back-end still maps outlives this
+    // object; destroy() closes the table (no new pins). Grant frames are the table's memfd
+    // pages, shown to the guest through KVM slots that physmap_ adds in holes of the map.
+    // physmap_mu_ guards physmap_ and serialises placements (add_to_physmap on any vCPU) with
+    // the table's placement records; the table's own lock is taken inside it.
+    std::shared_ptr<GrantTable> grant_table_;
+    kvm::VmSlots slots_{vm_};
+    mutable std::mutex physmap_mu_;
+    std::unique_ptr<Physmap> physmap_;
 
     mutable std::mutex mu_;  // guards state_, reason_, shutdown_code_ (cv_ signals changes)
     mutable std::condition_variable cv_;

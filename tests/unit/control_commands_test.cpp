@@ -350,9 +350,11 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     (*d->mutable_exits())["io"] = 10;
     (*d->mutable_exits())["hlt"] = 20;
     (*d->mutable_hypercalls())["console_io"] = 5;
+    d->set_mmio_unclaimed(3);
     script_.replies = {msg(t)};
     EXPECT_EQ(run({"top"}), 0);
     const std::string o = out_.str();
+    EXPECT_NE(o.find("(unclaimed)"), std::string::npos) << o;
     EXPECT_NE(o.find("g (id 1)"), std::string::npos);
     EXPECT_LT(o.find("hlt"), o.find("io "));  // busiest first
     EXPECT_NE(o.find("console_io"), std::string::npos);
@@ -366,6 +368,27 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     EXPECT_EQ(run({"info"}), 0);
     EXPECT_NE(out_.str().find("pvd version"), std::string::npos);
     EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos) << out_.str();
+}
+
+TEST_F(CommandsTest, DebugDumpAsksForTheDomainAndPrintsTheText) {
+    control::Response r;
+    r.mutable_debug_dump()->set_domid(4);
+    r.mutable_debug_dump()->set_name("web");
+    r.mutable_debug_dump()->set_text("d4 grant table v1: 1 of 64 frames\n");
+    control::Response missing;
+    missing.set_error("no domain named nope");
+    script_.replies = {msg(r), msg(missing)};
+    EXPECT_EQ(run({"debug-dump", "web"}), 0);
+    ASSERT_EQ(script_.sent.size(), 1u);
+    ASSERT_TRUE(script_.sent[0].has_debug_dump());
+    EXPECT_EQ(script_.sent[0].debug_dump().domain().name(), "web");
+    EXPECT_EQ(out_.str(), "d4 grant table v1: 1 of 64 frames\n");
+    EXPECT_EQ(run({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl debug-dump DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump", "a", "b"}), 2);
+    EXPECT_EQ(script_.sent.size(), 2u);
 }
 
 }  // namespace

@@ -121,6 +121,17 @@ class ControlServerTest : public ::testing::Test {
         });
     }
 
+    // Another pvctl destroys domain `id` over its own connection.
+    void destroy_elsewhere(uint32_t id) {
+        UnixConnector c(dir_, nullptr);
+        auto conn = c.connect(false);
+        ASSERT_TRUE(conn);
+        control::Request r;
+        r.mutable_destroy()->mutable_domain()->set_id(id);
+        auto reply = call(**conn, r);
+        EXPECT_TRUE(reply && reply->error().empty());
+    }
+
     size_t domains() {
         return on_loop([this] { return manager_->size(); });
     }
@@ -259,12 +270,7 @@ TEST_F(ControlServerTest, ConsoleEndsWhenTheDomainIsDestroyedElsewhere) {
         std::this_thread::sleep_for(100ms);
         d->guest_console("line\n");
         std::this_thread::sleep_for(50ms);
-        UnixConnector c(dir_, nullptr);
-        auto conn = c.connect(false);
-        control::Request r;
-        r.mutable_destroy()->mutable_domain()->set_id(1);
-        auto reply = call(**conn, r);
-        EXPECT_TRUE(reply && reply->error().empty());
+        destroy_elsewhere(1);
     });
     EXPECT_EQ(pvctl({"console", "g"}), 0);
     other.join();
@@ -333,6 +339,25 @@ TEST_F(ControlServerTest, PipedInputIsForwardedAndItsEndDetaches) {
         std::this_thread::sleep_for(10ms);
     EXPECT_EQ(on_loop([&] { return d->console_input; }), "echo hi\n\x1d more\n");
     EXPECT_EQ(domains(), 1u);
+}
+
+TEST_F(ControlServerTest, InputThatEndsEmptyLeavesAnOutputOnlyStream) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    ::close(p[1]);  // like < /dev/null: at its end before anything was typed
+    std::thread other([&] {
+        std::this_thread::sleep_for(150ms);
+        d->guest_console("still streaming\n");
+        std::this_thread::sleep_for(50ms);
+        destroy_elsewhere(1);
+    });
+    EXPECT_EQ(pvctl({"console", "g"}, p[0]), 0);
+    other.join();
+    ::close(p[0]);
+    EXPECT_EQ(out_.str(), "still streaming\n");
+    EXPECT_NE(err_.str().find("destroyed"), std::string::npos);
 }
 
 TEST_F(ControlServerTest, ForegroundCreateForwardsInputAndOutlivesItsEnd) {
@@ -520,6 +545,23 @@ TEST_F(ControlServerTest, InfoAndTop) {
     EXPECT_NE(out_.str().find("g (id 1)"), std::string::npos);
     EXPECT_NE(out_.str().find("42"), std::string::npos);
     EXPECT_NE(out_.str().find("console_io"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, DebugDumpByNameAndId) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    {
+        auto d = wait_built(1);
+        std::lock_guard l(d->mu);
+        d->debug_text = "d1 event channels (2-level): 0 ports in use\n";
+    }
+    ASSERT_EQ(pvctl({"debug-dump", "g"}), 0) << err_.str();
+    EXPECT_EQ(out_.str(), "d1 event channels (2-level): 0 ports in use\n");
+    ASSERT_EQ(pvctl({"debug-dump", "1"}), 0) << err_.str();
+    EXPECT_NE(out_.str().find("event channels"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "9"}), 1);
+    EXPECT_NE(err_.str().find("no domain with id 9"), std::string::npos);
 }
 
 TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {

@@ -414,5 +414,14 @@ TEST_F(DomainManagerTest, ListReportsConfigAndState) {
     EXPECT_EQ(l[0].console_log, (dir_ / "console" / "a.log").string());
 }
 
+TEST_F(DomainManagerTest, DebugDumpComesFromTheDomain) {
+    auto a = mgr_->create(config("a"), nullptr);
+    ASSERT_TRUE(a);
+    auto text = mgr_->debug_dump(*a);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "fake PV state\n");
+    EXPECT_EQ(mgr_->debug_dump(DomId{99}).error().xen_errno, XEN_ESRCH);
+}
+
 }  // namespace
 }  // namespace pvhv::dom0

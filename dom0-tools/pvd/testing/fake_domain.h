@@ -26,6 +26,7 @@ struct FakeDomainState {
     CountersSnapshot counters;
     std::string console_on_destroy;  // output a back-end flushes while the domain goes away
     std::string console_input;       // what pvctl typed, as the domain received it
+    std::string debug_text = "fake PV state\n";
 
     // Act like the guest from a "vCPU thread": the observer must only post.
     void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
@@ -80,6 +81,10 @@ class FakeDomain final : public GuestDomain {
     }
     std::string transport() const override { return "pio"; }
     std::optional<std::chrono::nanoseconds> cpu_time() const override { return std::nullopt; }
+    std::string debug_dump() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->debug_text;
+    }
     bool has_pv_control() const override {
         std::lock_guard lock(s_->mu);
         return s_->pv_control;
