@@ -72,7 +72,7 @@ class RealFactory final : public DomainFactory {
         if (config.xen_cpuid)
             if (auto c = console->connect(**d, io_, *dom0_channels_); !c)
                 return std::unexpected(c.error());
-        auto store = connect_xenstore(**d, config);
+        auto store = connect_xenstore(**d, config, *console);
         if (!store) {
             console->stop();  // before the domain's memory goes, when d does
             (*d)->destroy();
@@ -85,7 +85,8 @@ class RealFactory final : public DomainFactory {
 
   private:
     // Before the domain starts: its store ring, event channel, params and xenstore tree.
-    Result<std::unique_ptr<XenstoreLink>> connect_xenstore(Domain& d, const DomainConfig& config) {
+    Result<std::unique_ptr<XenstoreLink>> connect_xenstore(Domain& d, const DomainConfig& config,
+                                                           const DomainConsole& console) {
         constexpr uint32_t kRing = layout::special::kXenstoreRing;
         auto page = d.special_page(kRing);
         if (!page) return std::unexpected(page.error());
@@ -97,6 +98,8 @@ class RealFactory final : public DomainFactory {
         guest.ring_page = *page;
         guest.ring_gfn = GuestLayout::special_page(kRing).value;
         guest.set_hvm_param = [&d](uint32_t index, uint64_t value) { d.set_hvm_param(index, value); };
+        if (auto c = console.pv_console())
+            guest.console = xs::DomainTreeSpec::Console{c->ring_gfn.value, c->port.value};
         return XenstoreLink::connect(*xenstore_, guest);
     }
 

@@ -50,6 +50,7 @@ Result<std::unique_ptr<XenstoreLink>> XenstoreLink::connect(XenstoreService& ser
     spec.vcpus = guest.vcpus;
     spec.store_port = port->value;
     spec.store_ring_ref = guest.ring_gfn;
+    spec.console = guest.console;
     auto conn = xs::create_domain_tree(service.toolstack(), spec);
     if (!conn) return std::unexpected(conn.error());
     link->conn_ = *conn;  // from here on, the destructor removes the tree again

@@ -11,6 +11,7 @@
 
 #include "dom0-tools/pvd/pv_shutdown.h"
 #include "dom0-tools/pvd/xenstore_service.h"
+#include "dom0-tools/xenstore/domain_tree.h"
 #include "hv/domain/shutdown_reason.h"
 #include "hv/evtchn/dom0_event_channels.h"
 
@@ -26,6 +27,7 @@ struct StoreGuest {
     std::span<uint8_t> ring_page;  // host view of the toolstack page; outlives the link
     uint64_t ring_gfn = 0;         // where the guest finds it (HVM_PARAM_STORE_PFN)
     std::function<void(uint32_t index, uint64_t value)> set_hvm_param;
+    std::optional<xs::DomainTreeSpec::Console> console;  // the PV console, if the guest has one
 };
 
 // Threading: the loop thread only. Lifetime: made before the domain starts; destroyed after its
