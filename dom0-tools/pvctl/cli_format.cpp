@@ -139,18 +139,20 @@ std::string format_info(const control::InfoResponse& info, const std::string& pv
 }
 
 namespace {
+void counter_row(std::string& o, const char* kind, const std::string& name, uint64_t n) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-10s %-24s %14llu\n", kind, name.c_str(),
+                  static_cast<unsigned long long>(n));
+    o += line;
+}
+
 void counter_rows(std::string& o, const char* kind,
                   const google::protobuf::Map<std::string, uint64_t>& m) {
     std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
-    for (const auto& [k, n] : v) {
-        char line[160];
-        std::snprintf(line, sizeof line, "  %-10s %-24s %14llu\n", kind, k.c_str(),
-                      static_cast<unsigned long long>(n));
-        o += line;
-    }
+    for (const auto& [k, n] : v) counter_row(o, kind, k, n);
 }
 }  // namespace
 
@@ -162,10 +164,8 @@ std::string format_top(const control::TopResponse& top) {
             o += "  (no exits or hypercalls counted yet)\n";
         counter_rows(o, "exit", d.exits());
         counter_rows(o, "hypercall", d.hypercalls());
-        char line[160];
-        std::snprintf(line, sizeof line, "  %-10s %-24s %14llu\n", "hypercall", "(-ENOSYS)",
-                      static_cast<unsigned long long>(d.hypercall_enosys()));
-        o += line;
+        counter_row(o, "hypercall", "(-ENOSYS)", d.hypercall_enosys());
+        counter_row(o, "mmio", "(unclaimed)", d.mmio_unclaimed());
     }
     if (top.domains().empty()) o = "no domains\n";
     return o;

@@ -20,7 +20,9 @@ struct CliEnv {
     std::ostream& err;
     ControlConnector& connector;
     std::string cwd;            // absolute; base of relative cfg paths
-    int console_input_fd = -1;  // stdin if it is a terminal (Ctrl-] detaches), else -1
+    // What console streams read keystrokes from (pvctl: stdin; a terminal goes raw and Ctrl-]
+    // detaches, anything else is forwarded until its end); -1: none.
+    int console_input_fd = -1;
     std::function<Result<std::string>(const std::string& path)> read_file;
 };
 

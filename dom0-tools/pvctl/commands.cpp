@@ -1,10 +1,12 @@
 // The handlers behind pvctl's command table; each talks to pvd through CliEnv::connector.
 #include "dom0-tools/pvctl/commands.h"
 
+#include <charconv>
 #include <ostream>
 
 #include "dom0-tools/pvctl/cli_format.h"
 #include "dom0-tools/pvctl/console_stream.h"
+#include "dom0-tools/pvctl/terminal.h"
 #include "dom0-tools/pvctl/xl_cfg.h"
 #include "dom0-tools/pvd/config_codec.h"
 #include "dom0-tools/pvd/exit_codes.h"
@@ -95,6 +97,9 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
         env.err << "Started domain " << created.name() << " (id=" << created.domid()
                 << "), console log " << created.console_log() << "\n";
     if (!attach) return 0;
+    if (!foreground && !quiet && is_foreground_terminal(env.console_input_fd))
+        env.err << "Connected to domain " << created.name() << " (id=" << created.domid()
+                << "); " << kDetachHint << "\n";
 
     // -F: the domain lives as long as this process (pvd destroys it if we go away), so
     // Ctrl-] detaching is not offered; Ctrl-C ends both.
@@ -143,25 +148,79 @@ int cmd_list(CliEnv& env, std::span<const std::string> args) {
     return 0;
 }
 
-int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
-    auto p = parse_args("destroy", args, "", env.err);
+// A verb whose whole request is the domain it names (destroy, pause, unpause): `slot` picks
+// the request kind and returns where its DomainRef goes.
+int simple_domain_verb(CliEnv& env, std::span<const std::string> args, std::string_view name,
+                       control::DomainRef* (*slot)(control::Request&)) {
+    auto p = parse_args(name, args, "", env.err);
     if (!p || p->positional.size() != 1) return kUsageError;
     auto ref = domain_arg(env, p->positional[0]);
     if (!ref) return kExitFailure;
     control::Request req;
-    *req.mutable_destroy()->mutable_domain() = *ref;
+    *slot(req) = *ref;
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_destroy(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "destroy", [](control::Request& r) {
+        return r.mutable_destroy()->mutable_domain();
+    });
+}
+
+int cmd_pause(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "pause", [](control::Request& r) {
+        return r.mutable_pause()->mutable_domain();
+    });
+}
+
+int cmd_unpause(CliEnv& env, std::span<const std::string> args) {
+    return simple_domain_verb(env, args, "unpause", [](control::Request& r) {
+        return r.mutable_unpause()->mutable_domain();
+    });
+}
+
+// shutdown and reboot: [-w] [-F] [-t SECONDS] DOMAIN. parse_args knows flags only, so the
+// value-taking -t is taken out first.
+int request_shutdown(CliEnv& env, std::span<const std::string> args, std::string_view command,
+                     control::ShutdownReason reason) {
+    std::vector<std::string> rest;
+    uint32_t timeout_s = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--") {
+            rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+            break;
+        }
+        if (args[i] != "-t") {
+            rest.push_back(args[i]);
+            continue;
+        }
+        const std::string v = i + 1 < args.size() ? args[++i] : std::string();
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), timeout_s);
+        if (ec != std::errc{} || end != v.data() + v.size() || timeout_s == 0 || timeout_s > 86400) {
+            env.err << "pvctl " << command << ": -t takes a number of seconds from 1 to 86400\n";
+            return kUsageError;
+        }
+    }
+    auto p = parse_args(command, rest, "wF", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    auto* s = req.mutable_shutdown();
+    *s->mutable_domain() = *ref;
+    s->set_wait(p->has('w'));
+    s->set_reason(reason);
+    s->set_force(p->has('F'));
+    s->set_timeout_ms(timeout_s * 1000);
     return request(env, req) ? 0 : kExitFailure;
 }
 
 int cmd_shutdown(CliEnv& env, std::span<const std::string> args) {
-    auto p = parse_args("shutdown", args, "w", env.err);
-    if (!p || p->positional.size() != 1) return kUsageError;
-    auto ref = domain_arg(env, p->positional[0]);
-    if (!ref) return kExitFailure;
-    control::Request req;
-    *req.mutable_shutdown()->mutable_domain() = *ref;
-    req.mutable_shutdown()->set_wait(p->has('w'));
-    return request(env, req) ? 0 : kExitFailure;
+    return request_shutdown(env, args, "shutdown", control::SHUTDOWN_POWEROFF);
+}
+
+int cmd_reboot(CliEnv& env, std::span<const std::string> args) {
+    return request_shutdown(env, args, "reboot", control::SHUTDOWN_REBOOT);
 }
 
 int cmd_console(CliEnv& env, std::span<const std::string> args) {
@@ -185,9 +244,9 @@ int cmd_console(CliEnv& env, std::span<const std::string> args) {
                 << "\n";
         return kExitFailure;
     }
-    if (env.console_input_fd >= 0)
+    if (is_foreground_terminal(env.console_input_fd))
         env.err << "Connected to domain " << r->console_attach().name()
-                << " (id=" << r->console_attach().domid() << "); Ctrl-] detaches\n";
+                << " (id=" << r->console_attach().domid() << "); " << kDetachHint << "\n";
     const StreamOutcome o = stream_console(**conn, env, true, false);
     switch (o.kind) {
         case StreamOutcome::Kind::Exited:
@@ -225,6 +284,19 @@ int cmd_top(CliEnv& env, std::span<const std::string> args) {
     return 0;
 }
 
+int cmd_debug_dump(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("debug-dump", args, "", env.err);
+    if (!p || p->positional.size() != 1) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    *req.mutable_debug_dump()->mutable_domain() = *ref;
+    auto r = request(env, req);
+    if (!r) return kExitFailure;
+    env.out << r->debug_dump().text();
+    return 0;
+}
+
 int cmd_help(CliEnv& env, std::span<const std::string> args) {
     const auto table = pvctl_commands();
     if (args.empty()) {
@@ -248,10 +320,20 @@ constexpr Command kCommands[] = {
      kExitCreateFailed},
     {"list", "[-l]", "list domains (-l: JSON with the full config)", cmd_list},
     {"destroy", "DOMAIN", "stop a domain at once", cmd_destroy},
-    {"shutdown", "[-w] DOMAIN", "ask a domain to shut down (-w: wait until it has)", cmd_shutdown},
-    {"console", "DOMAIN", "stream a domain's console (Ctrl-] detaches)", cmd_console},
+    {"shutdown", "[-w] [-F] [-t SECONDS] DOMAIN",
+     "ask a domain to power off (-w wait; -F destroy it if it does not within -t, default 60)",
+     cmd_shutdown},
+    {"reboot", "[-w] [-F] [-t SECONDS] DOMAIN",
+     "ask a domain to reboot (-w wait; -F reset it if it does not within -t, default 60)",
+     cmd_reboot},
+    {"pause", "DOMAIN", "pause a domain: its vCPUs stop where they are", cmd_pause},
+    {"unpause", "DOMAIN", "unpause a paused domain", cmd_unpause},
+    {"console", "DOMAIN", "attach to a domain's console: output and typing (Ctrl-] detaches)",
+     cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
     {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},
+    {"debug-dump", "DOMAIN", "print a domain's event channels and grant table (cf. xl debug-keys)",
+     cmd_debug_dump},
     {"help", "[COMMAND]", "show commands or one command's usage", cmd_help},
 };
 

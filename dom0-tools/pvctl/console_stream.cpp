@@ -1,20 +1,36 @@
-// The console-streaming loop shared by `pvctl console`, `create -c` and `create -F`.
+// The console loop shared by `pvctl console`, `create -c` and `create -F`: output and typing.
 #include "dom0-tools/pvctl/console_stream.h"
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <optional>
+#include <string>
 #include <ostream>
 
 #include "dom0-tools/pvctl/terminal.h"
 
 namespace pvhv::dom0 {
 
+namespace {
+
+Result<void> send_input(ControlConnection& conn, std::string_view bytes) {
+    control::Request req;
+    req.mutable_console_input()->set_data(bytes.data(), bytes.size());
+    return conn.send(req);
+}
+
+}  // namespace
+
 StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_detach, bool quiet) {
-    int input = allow_detach ? env.console_input_fd : -1;
-    std::optional<TerminalMode> tty;
-    if (input >= 0) tty.emplace(input);
+    int input = env.console_input_fd;
+    const bool tty = input >= 0 && ::isatty(input);
+    if (tty && !is_foreground_terminal(input)) input = -1;  // a background job: output only
+    std::optional<TerminalMode> raw;
+    if (tty && input >= 0) raw.emplace(input, /*keep_signals=*/!allow_detach);
     InterruptGuard interrupts;
+    bool reminded = false;
+    bool typed = false;  // some input was forwarded
     for (;;) {
         auto in = conn.receive(input);
         if (!in) return {StreamOutcome::Kind::Lost, 0, in.error().message};
@@ -24,16 +40,38 @@ StreamOutcome stream_console(ControlConnection& conn, CliEnv& env, bool allow_de
             case Incoming::Kind::Interrupted:
                 return {StreamOutcome::Kind::Interrupted, 0, "interrupted"};
             case Incoming::Kind::Input: {
-                char buf[256];
+                char buf[4096];
                 const ssize_t n = ::read(input, buf, sizeof buf);
-                if (n <= 0) {
-                    input = -1;  // stdin closed: keep streaming, stop watching it
+                if (n < 0 && (errno == EINTR || errno == EAGAIN)) break;
+                if (n <= 0) {  // end of input (or a terminal that hung up)
+                    // Piped keystrokes end the session when they end, as xl console does; an
+                    // input that ends without a byte (/dev/null, as scripts and ctest give)
+                    // is no typing session: the stream goes on, output only.
+                    if (allow_detach && !tty && typed)
+                        return {StreamOutcome::Kind::Detached, 0, "end of input"};
+                    input = -1;  // keep streaming, stop reading
                     break;
                 }
-                // No console input path into the guest yet: only Ctrl-] means something.
-                for (ssize_t i = 0; i < n; ++i)
-                    if (buf[i] == kDetachChar)
-                        return {StreamOutcome::Kind::Detached, 0, "detached"};
+                std::string bytes(buf, static_cast<size_t>(n));
+                bool detach = false;
+                if (const size_t at = bytes.find(kDetachChar); tty && at != std::string::npos) {
+                    if (allow_detach) {
+                        bytes.resize(at);  // what was typed before it still goes
+                        detach = true;
+                    } else {
+                        std::erase(bytes, kDetachChar);
+                        if (!std::exchange(reminded, true))
+                            env.err << "\r\npvctl: create -F cannot detach: the domain lives as long "
+                                       "as pvctl (Ctrl-C ends both)\r\n"
+                                    << std::flush;
+                    }
+                }
+                if (!bytes.empty()) {
+                    if (auto s = send_input(conn, bytes); !s)
+                        return {StreamOutcome::Kind::Lost, 0, s.error().message};
+                    typed = true;
+                }
+                if (detach) return {StreamOutcome::Kind::Detached, 0, "detached"};
                 break;
             }
             case Incoming::Kind::Message: {

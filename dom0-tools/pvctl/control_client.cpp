@@ -27,11 +27,13 @@ InterruptGuard::InterruptGuard() {
     sa.sa_flags = 0;  // no SA_RESTART: poll() must return EINTR
     ::sigaction(SIGINT, &sa, &old_int_);
     ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGHUP, &sa, &old_hup_);
 }
 
 InterruptGuard::~InterruptGuard() {
     ::sigaction(SIGINT, &old_int_, nullptr);
     ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
 }
 
 bool InterruptGuard::interrupted() {
@@ -101,7 +103,8 @@ Result<Incoming> UnixControlConnection::receive(int input_fd) {
             decoder_.feed(std::span<const char>(buf, static_cast<size_t>(n)));
             continue;
         }
-        if (input_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+        // POLLNVAL too (stdin closed): the caller's read() then reports the end of input.
+        if (input_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
             return Incoming{Incoming::Kind::Input, {}};
     }
 }

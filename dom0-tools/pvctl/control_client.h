@@ -69,8 +69,8 @@ class UnixConnector final : public ControlConnector {
     Starter start_pvd_;
 };
 
-// While alive, SIGINT and SIGTERM interrupt receive() (Incoming::Interrupted) instead of
-// killing pvctl, so terminal modes and the like are restored by their destructors.
+// While alive, SIGINT, SIGTERM and SIGHUP interrupt receive() (Incoming::Interrupted) instead
+// of killing pvctl, so terminal modes and the like are restored by their destructors.
 class InterruptGuard {
   public:
     InterruptGuard();
@@ -82,6 +82,7 @@ class InterruptGuard {
   private:
     struct sigaction old_int_ {};
     struct sigaction old_term_ {};
+    struct sigaction old_hup_ {};
 };
 
 }  // namespace pvhv::dom0

@@ -39,8 +39,7 @@ int run(int argc, char** argv) {
     }
     UnixConnector connector(default_runtime_dir(),
                             [](const std::string& dir) { return start_pvd(dir); });
-    CliEnv env{std::cout, std::cerr, connector, cwd, ::isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
-               read_file};
+    CliEnv env{std::cout, std::cerr, connector, cwd, STDIN_FILENO, read_file};
     const int rc = dispatch(pvctl_commands(), args, env);
     std::cout.flush();
     return rc;

@@ -11,6 +11,7 @@
 #include "dom0-tools/pvd/control_server.h"
 #include "dom0-tools/pvd/domain_manager.h"
 #include "dom0-tools/pvd/log.h"
+#include "dom0-tools/pvd/shutdown_request.h"
 
 namespace pvhv::dom0 {
 
@@ -71,6 +72,14 @@ void ControlSession::handle(const control::Request& req) {
             return handle_info();
         case control::Request::kTop:
             return handle_top();
+        case control::Request::kConsoleInput:
+            return handle_console_input(req.console_input());
+        case control::Request::kPause:
+            return handle_pause(req.pause().domain(), true);
+        case control::Request::kUnpause:
+            return handle_pause(req.unpause().domain(), false);
+        case control::Request::kDebugDump:
+            return handle_debug_dump(req.debug_dump());
         case control::Request::KIND_NOT_SET:
             break;
     }
@@ -180,20 +189,27 @@ void ControlSession::handle_destroy(const control::DestroyRequest& req) {
 }
 
 void ControlSession::handle_shutdown(const control::ShutdownRequest& req) {
-    control::Response reply;
-    if (req.wait() && following_something(reply)) return send(reply);
     auto id = resolve(req.domain());
     if (!id) return send_error(id.error().message);
-    if (auto r = manager_->shutdown(*id, ShutdownReason::Poweroff); !r)
-        return send_error(r.error().message);
-    if (req.wait()) {
-        // Answered from on_exited once the domain has stopped.
-        if (auto w = manager_->watch(*id, shared_from_this(), false); !w)
-            return send_error(w.error().message);
-        following_ = *id;
-        waiting_shutdown_ = true;
-        return;
-    }
+    ShutdownOptions options;
+    options.reason = from_proto(req.reason()).value_or(ShutdownReason::Crash);  // refused below
+    options.force = req.force();
+    if (req.timeout_ms() != 0) options.timeout = std::chrono::milliseconds(req.timeout_ms());
+    ShutdownDone done;
+    if (req.wait())
+        done = [w = weak_from_this()](const Result<std::string>& outcome) {
+            if (auto self = w.lock()) self->shutdown_finished(outcome);
+        };
+    auto started = start_shutdown(socket_.get_executor(), *manager_, *id, options, std::move(done));
+    if (!started) return send_error(started.error().message);
+    if (req.wait() && !started->finished) return;  // answered by shutdown_finished
+    shutdown_finished(started->note);
+}
+
+void ControlSession::shutdown_finished(const Result<std::string>& outcome) {
+    if (!outcome) return send_error(outcome.error().message);
+    control::Response reply;
+    if (!outcome->empty()) reply.add_warnings(*outcome);
     reply.mutable_shutdown();
     send(reply);
 }
@@ -210,6 +226,27 @@ void ControlSession::handle_console(const control::ConsoleAttachRequest& req) {
     auto* a = reply.mutable_console_attach();
     a->set_domid(id->value);
     a->set_name(manager_->name_of(*id));
+    send(reply);
+}
+
+void ControlSession::handle_console_input(const control::ConsoleInput& req) {
+    // Only the stream's own connection types into it; there is no reply to interleave.
+    if (!streaming_ || !following_)
+        return send_error("console input without an attached console (send ConsoleAttach first)");
+    // The domain may have gone since; its DomainExited is on the way.
+    (void)manager_->console_input(*following_, req.data());
+}
+
+void ControlSession::handle_pause(const control::DomainRef& ref, bool pause) {
+    auto id = resolve(ref);
+    if (!id) return send_error(id.error().message);
+    if (auto r = pause ? manager_->pause(*id) : manager_->unpause(*id); !r)
+        return send_error(r.error().message);
+    control::Response reply;
+    if (pause)
+        reply.mutable_pause();
+    else
+        reply.mutable_unpause();
     send(reply);
 }
 
@@ -245,7 +282,21 @@ void ControlSession::handle_top() {
         for (const auto& [k, v] : c->exits) (*out->mutable_exits())[k] = v;
         for (const auto& [k, v] : c->hypercalls) (*out->mutable_hypercalls())[k] = v;
         out->set_hypercall_enosys(c->hypercall_enosys);
+        out->set_mmio_unclaimed(c->mmio_unclaimed);
     }
+    send(reply);
+}
+
+void ControlSession::handle_debug_dump(const control::DebugDumpRequest& req) {
+    auto id = resolve(req.domain());
+    if (!id) return send_error(id.error().message);
+    auto text = manager_->debug_dump(*id);
+    if (!text) return send_error(text.error().message);
+    control::Response reply;
+    auto* d = reply.mutable_debug_dump();
+    d->set_domid(id->value);
+    d->set_name(manager_->name_of(*id));
+    d->set_text(std::move(*text));
     send(reply);
 }
 
@@ -290,12 +341,9 @@ void ControlSession::on_exited(DomId id, const ExitInfo& info) {
     if (!following_ || *following_ != id) return;
     following_.reset();
     const bool streaming = std::exchange(streaming_, false);
-    const bool waiting = std::exchange(waiting_shutdown_, false);
     if (closed_ || closing_) return;
     control::Response r;
-    if (waiting) {
-        r.mutable_shutdown();
-    } else if (streaming) {
+    if (streaming) {
         auto* e = r.mutable_domain_exited();
         e->set_domid(id.value);
         if (info.reason) e->set_reason(to_proto(*info.reason));

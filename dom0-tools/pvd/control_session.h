@@ -48,9 +48,13 @@ class ControlSession final : public DomainWatcher,
     void handle_list();
     void handle_destroy(const control::DestroyRequest& req);
     void handle_shutdown(const control::ShutdownRequest& req);
+    void shutdown_finished(const Result<std::string>& outcome);
     void handle_console(const control::ConsoleAttachRequest& req);
+    void handle_console_input(const control::ConsoleInput& req);
+    void handle_pause(const control::DomainRef& ref, bool pause);
     void handle_info();
     void handle_top();
+    void handle_debug_dump(const control::DebugDumpRequest& req);
     Result<DomId> resolve(const control::DomainRef& ref) const;
     bool following_something(control::Response& reply) const;
 
@@ -72,11 +76,10 @@ class ControlSession final : public DomainWatcher,
     bool closed_ = false;
     size_t dropped_console_bytes_ = 0;
 
-    // The domain this connection follows (console stream, or a shutdown -w wait) and
-    // whether its end should be sent as DomainExited or as the ShutdownResponse.
+    // The domain this connection follows (console stream) and whether its end should be
+    // sent as DomainExited. (A shutdown -w wait is shutdown_request.h's, not this.)
     std::optional<DomId> following_;
     bool streaming_ = false;
-    bool waiting_shutdown_ = false;
     // destroy_on_disconnect: this domain dies with the connection (pvctl create -F), even
     // after it exited into a preserved state (on_*=preserve, suspend). Follows restarts;
     // cleared once the domain is gone.

@@ -12,6 +12,7 @@
 #include "dom0-tools/pvd/exit_codes.h"
 #include "dom0-tools/pvd/log.h"
 #include "dom0-tools/pvd/sys_error.h"
+#include "hv/log.h"
 
 namespace pvhv::dom0 {
 
@@ -146,14 +147,71 @@ Result<void> DomainManager::shutdown(DomId id, ShutdownReason reason) {
     if (it == domains_.end())
         return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
     Entry& e = it->second;
-    if (!e.domain->has_pv_control())
-        return fail(XEN_EOPNOTSUPP,
-                    "domain " + e.name +
-                        " has no PV control interface (xenstore arrives with the PV "
-                        "core); use destroy");
     if (e.shutdown_handled || e.domain->state() == DomainState::Shutdown)
         return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
+    if (!e.domain->has_pv_control())
+        return fail(XEN_EOPNOTSUPP, "domain " + e.name +
+                                        " has no PV control interface (it has not talked to "
+                                        "xenstore); use -F to stop it anyway, or destroy");
     return e.domain->request_shutdown(reason);
+}
+
+Result<void> DomainManager::pause(DomId id) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    const DomainState s = e.domain->state();
+    if (s == DomainState::Paused) return fail(XEN_EINVAL, "domain " + e.name + " is already paused");
+    if (s != DomainState::Running)
+        return fail(XEN_EINVAL, "domain " + e.name + " is not running (" + to_string(s) + ")");
+    if (auto r = e.domain->pause(); !r)
+        return fail(r.error().xen_errno, "cannot pause domain " + e.name + ": " + r.error().message);
+    log_info("paused " + label(id, e.name));
+    return {};
+}
+
+Result<void> DomainManager::unpause(DomId id) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    Entry& e = it->second;
+    if (e.domain->state() != DomainState::Paused)
+        return fail(XEN_EINVAL, "domain " + e.name + " is not paused (" +
+                                    to_string(e.domain->state()) + ")");
+    if (auto r = e.domain->unpause(); !r)
+        return fail(r.error().xen_errno,
+                    "cannot unpause domain " + e.name + ": " + r.error().message);
+    log_info("unpaused " + label(id, e.name));
+    return {};
+}
+
+Result<void> DomainManager::console_input(DomId id, std::string_view bytes) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    auto taken = it->second.domain->console_input(bytes);
+    if (!taken) return std::unexpected(taken.error());
+    // A paste into a guest that does not read: say so, but not once per keystroke.
+    static RateLimit drops(3, std::chrono::seconds(10));
+    if (*taken < bytes.size() && drops.allow())
+        log_warn(label(id, it->second.name) + ": " + std::to_string(bytes.size() - *taken) +
+                 " bytes of console input dropped (the guest is not reading them)");
+    return {};
+}
+
+Result<void> DomainManager::force_shutdown(DomId id, ShutdownReason reason, const std::string& why) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    if (reason != ShutdownReason::Reboot) return destroy(id, why);
+    Entry& e = it->second;
+    if (e.shutdown_handled) return fail(XEN_EINVAL, "domain " + e.name + " has already shut down");
+    log_info("resetting " + label(id, e.name) + ": " + why);
+    // Its Dying/Dead callbacks arrive after shutdown_handled is set, and are ignored.
+    e.domain->destroy();
+    apply_shutdown_action(e, ShutdownReason::Reboot);
+    return {};
 }
 
 Result<void> DomainManager::watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console) {
@@ -222,13 +280,21 @@ Result<CountersSnapshot> DomainManager::counters(DomId id) const {
     return it->second.domain->counters();
 }
 
+Result<std::string> DomainManager::debug_dump(DomId id) const {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return it->second.domain->debug_dump();
+}
+
 // --- observer callbacks: any thread, post only -------------------------------------------
 
 void DomainManager::console_output(DomId id, std::string_view bytes) {
-    boost::asio::post(io_,
-                      [alive = std::weak_ptr<int>(alive_), this, id, data = std::string(bytes)] {
-                          if (!alive.expired()) on_console(id, data);
-                      });
+    if (!backlog_.append(id, bytes)) return;  // a drain is already on its way
+    boost::asio::post(io_, [alive = std::weak_ptr<int>(alive_), this] {
+        if (alive.expired()) return;
+        for (const auto& [from, data] : backlog_.take_all()) on_console(from, data);
+    });
 }
 
 void DomainManager::state_changed(DomId id, DomainState state,
@@ -384,7 +450,8 @@ std::string DomainManager::summarize(const CountersSnapshot& c) {
     for (const auto& [name, n] : c.exits) s += " " + name + "=" + std::to_string(n);
     s += "; hypercalls";
     for (const auto& [name, n] : c.hypercalls) s += " " + name + "=" + std::to_string(n);
-    return s + "; enosys=" + std::to_string(c.hypercall_enosys);
+    return s + "; enosys=" + std::to_string(c.hypercall_enosys) +
+           "; mmio_unclaimed=" + std::to_string(c.mmio_unclaimed);
 }
 
 void DomainManager::notify_exited(Entry& e, const ExitInfo& info) {
@@ -399,6 +466,9 @@ void DomainManager::finish(DomId id, const ExitInfo& info) {
     if (it == domains_.end()) return;
     // Destroy first: by the time a watcher hears "exited", the guest is gone for good.
     it->second.domain->destroy();
+    // Output the domain made up to its end (back-ends flush while it is destroyed) comes
+    // before the exit.
+    if (const std::string rest = backlog_.take(id); !rest.empty()) on_console(id, rest);
     log_info(label(id, it->second.name) + " counted " + summarize(it->second.domain->counters()));
     auto watchers = std::move(it->second.watchers);
     domains_.erase(it);

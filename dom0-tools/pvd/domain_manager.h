@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dom0-tools/pvd/console_backlog.h"
 #include "dom0-tools/pvd/console_log.h"
 #include "dom0-tools/pvd/guest_domain.h"
 
@@ -38,7 +39,8 @@ struct DomainSummary {
 
 // Threading: every member function runs on the io_context thread, and so does all state
 // below, which therefore needs no lock. The DomainObserver callbacks are the exception:
-// they arrive on vCPU threads and only post() a copy of their arguments onto the loop.
+// they arrive on vCPU threads and only post() a copy of their arguments onto the loop
+// (console output through backlog_: coalesced and bounded).
 class DomainManager final : public DomainObserver {
   public:
     DomainManager(boost::asio::io_context& io, DomainFactory& factory, ManagerOptions options);
@@ -52,7 +54,17 @@ class DomainManager final : public DomainObserver {
                          bool console = true);
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
+    // (shutdown_request.h follows the request to its end, with a timeout.)
     Result<void> shutdown(DomId id, ShutdownReason reason);
+    // xl pause / unpause (GuestDomain::pause): clear errors for domains in the wrong state.
+    Result<void> pause(DomId id);
+    Result<void> unpause(DomId id);
+    // Typed console input for a domain (pvctl console); see GuestDomain::console_input.
+    Result<void> console_input(DomId id, std::string_view bytes);
+    // The toolstack stops the domain itself, where xl -F would press a virtual power or reset
+    // button: poweroff destroys it (exit code 125); reboot resets it, i.e. destroys it and
+    // applies on_reboot as if the guest had rebooted. `why` goes to the log.
+    Result<void> force_shutdown(DomId id, ShutdownReason reason, const std::string& why);
     // Follows a domain. For one that already stopped (preserved), on_exited is posted.
     Result<void> watch(DomId id, std::shared_ptr<DomainWatcher> watcher, bool console);
     void destroy_all(const std::string& why);
@@ -62,6 +74,7 @@ class DomainManager final : public DomainObserver {
     std::string name_of(DomId id) const;
     std::vector<DomainSummary> list() const;
     Result<CountersSnapshot> counters(DomId id) const;
+    Result<std::string> debug_dump(DomId id) const;
     static std::string summarize(const CountersSnapshot& c);
     size_t size() const { return domains_.size(); }
     const std::string& factory_description() const { return factory_description_; }
@@ -109,6 +122,7 @@ class DomainManager final : public DomainObserver {
     std::map<uint16_t, Entry> domains_;  // by domid; loop thread only
     uint16_t next_id_ = 1;               // Xen-like rover: ids are not reused at once
     std::function<void()> on_empty_;
+    ConsoleBacklog backlog_;  // console output not yet on the loop (thread-safe)
     // Posted observer callbacks hold a weak_ptr to this and do nothing once it is gone.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -18,15 +18,24 @@ class GuestDomain {
   public:
     virtual ~GuestDomain() = default;
     virtual Result<void> start() = 0;
+    // xl pause/unpause: a Running domain's vCPUs stop where they are (Paused), and go on.
+    virtual Result<void> pause() = 0;
+    virtual Result<void> unpause() = 0;
     virtual void destroy() = 0;  // idempotent; returns once every vCPU thread has stopped
     virtual DomainState state() const = 0;
     virtual CountersSnapshot counters() const = 0;
     virtual std::string transport() const = 0;
     virtual std::optional<std::chrono::nanoseconds> cpu_time() const = 0;
+    // `pvctl debug-dump`: the domain's PV state as text (Domain::debug_dump).
+    virtual std::string debug_dump() const = 0;
     // A PV control channel (xenstore control/shutdown) through which the guest can be
     // asked to shut down. Without one, request_shutdown() is never called.
     virtual bool has_pv_control() const = 0;
     virtual Result<void> request_shutdown(ShutdownReason reason) = 0;
+    // Typed console input (pvctl console): into the PV console's in ring when the guest uses
+    // it, else the emulated COM1 UART's receiver. Returns how many bytes were taken (both
+    // queues are bounded). Any thread.
+    virtual Result<size_t> console_input(std::string_view bytes) = 0;
 };
 
 class DomainFactory {

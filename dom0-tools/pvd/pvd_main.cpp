@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,9 @@ int run(const Options& opt) {
     }
 
     boost::asio::io_context io;
-    auto factory = make_domain_factory();
+    auto factory_or = make_domain_factory(io);
+    if (!factory_or) throw std::runtime_error("cannot set up dom0: " + factory_or.error().message);
+    auto factory = std::move(*factory_or);
     DomainManager manager(io, *factory, ManagerOptions{console_dir(opt.runtime_dir)});
     ControlServer server(io, manager, ServerInfo{kVersion, opt.runtime_dir, sock, probe_host});
     if (auto r = server.listen(); !r) {

@@ -13,6 +13,10 @@ std::string default_uuid(DomId domid) {
     return buf;
 }
 
+std::string console_backend_path(DomId domid) {
+    return "/local/domain/0/backend/console/" + std::to_string(domid.value) + "/0";
+}
+
 Result<ConnId> create_domain_tree(XsClient& dom0, const DomainTreeSpec& spec) {
     if (dom0.domid() != kDom0) return fail(XEN_EPERM, "only dom0 builds domain trees");
     if (spec.domid == kDom0) return fail(XEN_EINVAL, "dom0 has create_dom0_tree");
@@ -33,7 +37,7 @@ Result<ConnId> create_domain_tree(XsClient& dom0, const DomainTreeSpec& spec) {
             return dom0.set_perms(path, perms, t);
         };
         // A clean slate, as libxl: leftovers of an earlier domain with this id go.
-        for (const auto& p : {dom, vm})
+        for (const auto& p : {dom, vm, console_backend_path(id)})
             if (auto d = dom0.rm(p, t); !d && d.error().xen_errno != XEN_ENOENT) return d;
         Result<void> res;
         auto step = [&](Result<void> s) {
@@ -62,6 +66,25 @@ Result<ConnId> create_domain_tree(XsClient& dom0, const DomainTreeSpec& spec) {
         for (const char* c : {"data", "drivers", "feature", "attr", "error"}) step(node(dom + "/" + c, rw));
         if (spec.store_port) step(node(dom + "/store/port", ro, std::to_string(*spec.store_port)));
         if (spec.store_ring_ref) step(node(dom + "/store/ring-ref", ro, std::to_string(*spec.store_ring_ref)));
+        if (spec.console) {
+            const std::string fe = dom + "/console";
+            const std::string be = console_backend_path(id);
+            step(node(fe, rw));  // the frontend directory is the guest's, as libxl makes it
+            step(node(fe + "/ring-ref", ro, std::to_string(spec.console->ring_ref)));
+            step(node(fe + "/port", ro, std::to_string(spec.console->port)));
+            step(node(fe + "/limit", ro, "1048576"));
+            step(node(fe + "/type", ro, "xenconsoled"));
+            step(node(fe + "/output", ro, "pty"));
+            step(node(fe + "/tty", ro, ""));
+            step(node(fe + "/backend", rw, be));
+            step(node(fe + "/backend-id", rw, "0"));
+            step(node(be, ro));
+            step(node(be + "/frontend", ro, fe));
+            step(node(be + "/frontend-id", ro, std::to_string(id.value)));
+            step(node(be + "/online", ro, "1"));
+            step(node(be + "/state", ro, "1"));
+            step(node(be + "/protocol", ro, "vt100"));
+        }
         return res;
     });
     if (!r) return std::unexpected(r.error());
@@ -75,6 +98,7 @@ Result<void> destroy_domain_tree(XsClient& dom0, DomId domid) {
     auto r = dom0.transact([&](TxId t) -> Result<void> {
         // Best effort, and only below /vm/: a bad value must not keep the domain's tree.
         if (vm && vm->starts_with("/vm/")) (void)dom0.rm(*vm, t);
+        if (auto d = dom0.rm(console_backend_path(domid), t); !d && d.error().xen_errno != XEN_ENOENT) return d;
         if (auto d = dom0.rm(dom, t); !d && d.error().xen_errno != XEN_ENOENT) return d;
         return {};
     });

@@ -20,7 +20,17 @@ struct DomainTreeSpec {
     uint32_t vcpus = 1;               // cpu/<n>/availability = online
     std::optional<uint32_t> store_port;     // store/port (HVM_PARAM_STORE_EVTCHN)
     std::optional<uint64_t> store_ring_ref; // store/ring-ref (HVM_PARAM_STORE_PFN)
+    // The primary PV console (HVM_PARAM_CONSOLE_PFN/EVTCHN), written as libxl's
+    // libxl__device_console_add: console/{ring-ref,port,...} and dom0's backend/console/<id>/0.
+    struct Console {
+        uint64_t ring_ref = 0;
+        uint32_t port = 0;
+    };
+    std::optional<Console> console;
 };
+
+// dom0's backend directory of a domain's primary console.
+std::string console_backend_path(DomId domid);
 
 // "00000000-0000-0000-0000-0000000000<id>"-style uuid for domains created without one.
 std::string default_uuid(DomId domid);

@@ -157,6 +157,12 @@ uint64_t Xenstore::dropped_events(ConnId id) const {
     return c ? c->dropped_events : 0;
 }
 
+uint64_t Xenstore::requests_received(ConnId id) const {
+    std::lock_guard lock(mu_);
+    const Connection* c = find(id);
+    return c ? c->requests : 0;
+}
+
 // --- wire byte streams
 
 Result<size_t> Xenstore::feed(ConnId id, std::span<const uint8_t> bytes) {
@@ -211,6 +217,7 @@ Result<size_t> Xenstore::feed_locked(Connection& c, std::span<const uint8_t> byt
 void Xenstore::handle_message(Connection& c, std::span<const uint8_t> payload, Effects& fx) {
     const MsgHeader h = c.in_hdr;
     const Quotas& q = quotas_for(c.domid);
+    ++c.requests;
     Result<std::string> reply;
     if (q.max_request_size != 0 && h.len > q.max_request_size) {
         reply = fail(XEN_E2BIG, "request of " + std::to_string(h.len) + " bytes over quota");

@@ -81,6 +81,9 @@ public:
     void mark_broken(ConnId conn, std::string_view why);
     bool is_broken(ConnId conn) const;
     uint64_t dropped_events(ConnId conn) const;
+    // Complete requests received on a wire connection (well-formed or not): whether a guest
+    // has started talking to its store at all.
+    uint64_t requests_received(ConnId conn) const;
 
     // --- typed requests (XsClient, tests); same dispatcher and checks as the wire.
     // Returns the reply payload as the wire would carry it.
@@ -104,6 +107,7 @@ private:
         size_t out_offset = 0;  // bytes of out.front() already drained
         size_t out_bytes = 0;
         uint64_t dropped_events = 0;
+        uint64_t requests = 0;
     };
     // Work to do once the lock is released.
     struct Effects {

@@ -63,6 +63,12 @@ RingResult service_ring(Xenstore& xs, ConnId conn, std::span<uint8_t> page) {
     uint8_t buf[kRingSize];
     for (int round = 0; round < kMaxRounds; ++round) {
         bool progress = false;
+        // Our index stores of the last round must be visible before we read the guest's again.
+        // The guest does the mirror image (store rsp_cons, full barrier, reread rsp_prod, kick
+        // if the ring was full); without this fence both sides could read the other's old
+        // index (x86 lets a load pass an earlier store), and a reply larger than the free
+        // space would stall: we see no room, the guest sees no reason to kick.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
 
         // Requests: everything between req_cons and req_prod, copied out once.
         const uint32_t cons = index_at(page, kReqCons).load(std::memory_order_acquire);

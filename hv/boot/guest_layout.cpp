@@ -43,6 +43,14 @@ std::vector<RegionSpec> GuestLayout::memory_regions() const {
     return out;
 }
 
+std::vector<PhysRange> GuestLayout::fixed_ranges() const {
+    std::vector<PhysRange> out;
+    for (const auto& r : memory_regions()) out.push_back({r.base.value, r.size});
+    out.push_back({kIoapicBase, kApicWindowSize});
+    out.push_back({kLapicBase, kApicWindowSize});
+    return out;
+}
+
 std::vector<PhysRange> GuestLayout::usable_ram() const {
     std::vector<PhysRange> out;
     out.push_back({0, kBootInfoBase});

@@ -64,6 +64,13 @@ inline constexpr uint64_t kSpecialPagesSize = kSpecialPagesCount * kPageSize;
 inline constexpr const char* kRegionLowRam = "ram-low";
 inline constexpr const char* kRegionHighRam = "ram-high";
 inline constexpr const char* kRegionSpecial = "special-pages";
+
+// Which special page holds what (abi/README.md, "Special pages"). The toolstack fills them
+// and publishes their frames in HVM params, as Xen's toolstack does with its magic pages.
+namespace special {
+inline constexpr uint32_t kXenstoreRing = 0;  // HVM_PARAM_STORE_PFN
+inline constexpr uint32_t kConsoleRing = 1;   // HVM_PARAM_CONSOLE_PFN
+}  // namespace special
 }  // namespace layout
 
 // One guest-physical range the domain builder backs with a MemoryRegion (and a KVM slot).
@@ -97,6 +104,11 @@ struct GuestLayout {
 
     // What the builder must create, in address order: ram-low, special-pages, ram-high.
     std::vector<RegionSpec> memory_regions() const;
+
+    // What no page may be placed over at run time (hv/mem/physmap.h): every region of
+    // memory_regions() and the in-kernel IOAPIC and LAPIC windows. The rest below the guest's
+    // address width is a hole (Linux places its grant frames in one).
+    std::vector<PhysRange> fixed_ranges() const;
 
     // Ranges the guest may use as ordinary RAM (what e820 reports as RAM), ascending.
     std::vector<PhysRange> usable_ram() const;

@@ -77,4 +77,10 @@ std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& su
     return out;
 }
 
+uint32_t guest_phys_addr_bits(const std::vector<kvm_cpuid_entry2>& cpuid) {
+    for (const auto& e : cpuid)
+        if (e.function == 0x80000008 && (e.eax & 0xff) != 0) return e.eax & 0xff;
+    return 36;
+}
+
 }  // namespace pvhv

@@ -31,4 +31,8 @@ struct CpuidPolicyInput {
 std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                          const CpuidPolicyInput& in);
 
+// The guest's physical address width (MAXPHYADDR): CPUID 0x80000008 EAX[7:0] of `cpuid`, or
+// 36 when that leaf is absent (the SDM's default with PAE).
+uint32_t guest_phys_addr_bits(const std::vector<kvm_cpuid_entry2>& cpuid);
+
 }  // namespace pvhv

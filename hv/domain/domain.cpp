@@ -43,6 +43,16 @@ std::optional<ShutdownReason> Domain::shutdown_reason() const { return impl_->sh
 CountersSnapshot Domain::counters() const { return impl_->counters().snapshot(); }
 std::chrono::nanoseconds Domain::cpu_time() const { return impl_->cpu_time(); }
 std::string Domain::transport() const { return "pio"; }
+Result<std::span<uint8_t>> Domain::special_page(uint32_t index) const {
+    if (index >= layout::kSpecialPagesCount) return fail(XEN_EINVAL, "no such special page");
+    return impl_->memory().span(to_gpa(GuestLayout::special_page(index)), kPageSize);
+}
+void Domain::set_hvm_param(uint32_t index, uint64_t value) {
+    impl_->hvm_params().set_by_toolstack(index, value);
+}
+size_t Domain::serial_input(std::string_view bytes) { return impl_->serial_input(bytes); }
+std::shared_ptr<GrantTable> Domain::grant_table() const { return impl_->shared_grant_table(); }
+std::string Domain::debug_dump() const { return impl_->debug_dump(); }
 bool Domain::wait_stopped(std::chrono::milliseconds timeout) const {
     return impl_->wait_stopped(timeout);
 }

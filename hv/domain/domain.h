@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -39,12 +40,17 @@ struct DomainObserver {
 };
 
 class DomainImpl;
+class DomainRegistry;
+class GrantTable;
 
 class Domain {
 public:
     // Builds the VM, loads the kernel, wires devices. Nothing runs until start().
+    // `registry` (the control domain's directory of domains) outlives the domain; the domain
+    // registers itself there while it lives, under `id`, which must be free.
     static Result<std::unique_ptr<Domain>> create(DomId id, const DomainConfig& config,
-                                                  DomainObserver* observer);
+                                                  DomainObserver* observer,
+                                                  DomainRegistry& registry);
     ~Domain();  // destroys (stops and joins vCPU threads) if still alive
 
     Result<void> start();
@@ -59,6 +65,23 @@ public:
     CountersSnapshot counters() const;
     std::chrono::nanoseconds cpu_time() const;  // all vCPU threads together
     std::string transport() const;  // "pio" or "kvm-xen" (DESIGN §1)
+
+    // Toolstack (pvd) services, before start() or while running.
+    // The host view of special page `index` (layout::special::*), valid while the domain
+    // lives. These pages are the toolstack's (like Xen's magic pages), never guest RAM, so
+    // pvd's xenstore and console back-ends use them without grants.
+    Result<std::span<uint8_t>> special_page(uint32_t index) const;
+    // HVMOP_set_param as the toolstack: any parameter, whatever a guest may set.
+    void set_hvm_param(uint32_t index, uint64_t value);
+    // Typed console input for the emulated COM1 UART's receiver (a guest on ttyS0). Returns
+    // how many bytes it took (Uart8250::input). Any thread.
+    size_t serial_input(std::string_view bytes);
+    // The domain's grant table, for pvd's back-ends (hv/gnttab/grant_access.h). Holding it (or
+    // a mapping) after destroy() is safe: mappings stay valid, new ones fail.
+    std::shared_ptr<GrantTable> grant_table() const;
+    // `pvctl debug-dump`: the event-channel table, the grant table and the pages placed in the
+    // physmap, as text. Any thread.
+    std::string debug_dump() const;
 
     // Blocks until the domain reaches Shutdown or Dead, or the timeout passes.
     bool wait_stopped(std::chrono::milliseconds timeout) const;

@@ -54,7 +54,7 @@ Result<void> rewrite_hypercall_sites(const DomainConfig& c, const GuestMemory& m
 }  // namespace
 
 Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& config,
-                                               DomainObserver* observer) {
+                                               DomainObserver* observer, DomainRegistry& registry) {
     if (config.type != GuestType::Pvh)
         return fail(XEN_ENOSYS, "guest type hvm (full virtualisation) is not implemented yet");
     if (config.vcpus == 0 || config.vcpus > kAcpiMaxVcpus)
@@ -93,10 +93,23 @@ Result<std::unique_ptr<Domain>> Domain::create(DomId id, const DomainConfig& con
     if (!boot) return fail(boot.error().xen_errno, config.kernel + ": " + boot.error().message);
     if (auto r = rewrite_hypercall_sites(config, *mem, *kernel); !r) return std::unexpected(r.error());
 
-    auto impl = std::make_unique<DomainImpl>(id, config, observer, std::move(*sys), std::move(*vm),
+    auto impl = std::make_unique<DomainImpl>(id, config, observer, registry, std::move(*sys), std::move(*vm),
                                              *layout, std::move(*mem));
     impl->set_memory_map(to_hvm_memmap(boot->e820));
     if (auto r = impl->add_event_channels(); !r) return std::unexpected(r.error());
+    // Grant table: 64 frames at most (Xen's default), placed by the guest in holes of the
+    // map: not the builder's regions, the APIC windows or KVM's private pages, and below
+    // MAXPHYADDR. Slots after the regions' own; one spare, as a frame moves new slot first.
+    {
+        auto cpuid = impl->kvm_system().supported_cpuid();
+        if (!cpuid) return std::unexpected(cpuid.error());
+        PhysmapConfig physmap{layout->fixed_ranges(), guest_phys_addr_bits(*cpuid),
+                              static_cast<uint32_t>(impl->memory().regions().size()),
+                              kGrantDefaultMaxFrames + 1};
+        physmap.fixed.push_back({kvm::kPrivatePagesBase, kvm::kPrivatePagesSize});
+        if (auto r = impl->add_grant_table(kGrantDefaultMaxFrames, std::move(physmap)); !r)
+            return std::unexpected(r.error());
+    }
 
     // 4. Devices: COM1 for console=ttyS0, the 0xe9 debug port for early guest output, the
     //    ACPI sleep/reset registers the FADT points at (poweroff/reboot without Xen leaves).

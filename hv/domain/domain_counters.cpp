@@ -16,6 +16,7 @@ CountersSnapshot DomainCounters::snapshot() const {
         if (auto n = hypercalls[i].load(std::memory_order_relaxed)) s.hypercalls[hypercall_name(i)] = n;
     if (auto n = hypercall_unknown_number.load(std::memory_order_relaxed)) s.hypercalls["unknown"] = n;
     s.hypercall_enosys = hypercall_enosys.load(std::memory_order_relaxed);
+    s.mmio_unclaimed = mmio_unclaimed.load(std::memory_order_relaxed);
     return s;
 }
 

@@ -16,6 +16,7 @@ struct CountersSnapshot {
     std::map<std::string, uint64_t> exits;       // by KVM exit reason name ("io", "hlt", ...)
     std::map<std::string, uint64_t> hypercalls;  // by hypercall name ("console_io", ...)
     uint64_t hypercall_enosys = 0;               // unknown numbers and sub-ops
+    uint64_t mmio_unclaimed = 0;                 // MMIO exits no device claimed
 };
 
 // Lock-free: each counter is a relaxed atomic bumped by the vCPU thread that saw the event.
@@ -24,6 +25,9 @@ struct DomainCounters {
     std::array<std::atomic<uint64_t>, kMaxHypercall> hypercalls{};
     std::atomic<uint64_t> hypercall_unknown_number{0};
     std::atomic<uint64_t> hypercall_enosys{0};
+    // Guest accesses to guest-physical addresses with neither memory nor a device behind them
+    // (holes, a grant frame's old gfn): reads see all ones, writes are dropped.
+    std::atomic<uint64_t> mmio_unclaimed{0};
 
     void count_exit(uint32_t reason) {
         exits[reason < kMaxExitReason ? reason : 0].fetch_add(1, std::memory_order_relaxed);

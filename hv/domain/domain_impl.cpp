@@ -1,6 +1,7 @@
 // Domain lifecycle and the services hypercalls ask of their domain.
 #include "hv/domain/domain_impl.h"
 
+#include "hv/gnttab/grant_physmap.h"
 #include "hv/log.h"
 #include "hv/xen_public.h"
 
@@ -14,11 +15,13 @@ constexpr uint32_t kCom1Irq = 4;
 constexpr uint16_t kDebugPort = 0xe9;
 }  // namespace
 
-DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer, kvm::System sys,
-                       kvm::Vm vm, GuestLayout layout, GuestMemory mem)
+DomainImpl::DomainImpl(DomId id, DomainConfig config, DomainObserver* observer,
+                       DomainRegistry& registry, kvm::System sys, kvm::Vm vm, GuestLayout layout,
+                       GuestMemory mem)
     : id_(id),
       config_(std::move(config)),
       observer_(observer),
+      registry_(registry),
       sys_(std::move(sys)),
       vm_(std::move(vm)),
       layout_(layout),
@@ -97,8 +100,12 @@ void DomainImpl::destroy() {
     for (auto& v : vcpus_) v->request_stop();
     waiters_.stop_all();  // a vCPU sleeping in SCHEDOP_poll/block returns to see the stop
     for (auto& v : vcpus_) v->join();
-    time_.stop();                   // no timer raises a VIRQ after this
-    if (ports_) ports_->destroy();  // peers see their ends closed; no delivery after this
+    time_.stop();  // no timer raises a VIRQ after this
+    // Unregistered first, so no new interdomain bind finds the table; then peers see their
+    // ends closed and nothing is delivered into guest memory any more.
+    if (registered_) registry_.remove(id_);
+    if (ports_) ports_->destroy();
+    if (grant_table_) close_grant_table();
     transition(DomainState::Dead, std::nullopt);
 }
 
@@ -184,7 +191,37 @@ Result<void> DomainImpl::add_event_channels() {
     auto table = PortTable::create(id_, config_.vcpus, &event_delivery_);
     if (!table) return std::unexpected(table.error());
     ports_ = std::move(*table);
+    if (auto r = registry_.add(id_, ports_); !r) return r;
+    registered_ = true;
     return {};
+}
+
+Result<void> DomainImpl::add_grant_table(uint32_t max_frames, PhysmapConfig physmap) {
+    auto frames = GrantTable::allocate_frames(id_, max_frames);
+    if (!frames) return std::unexpected(frames.error());
+    auto table = GrantTable::create({id_, max_frames}, std::move(*frames),
+                                    std::make_unique<LayoutGrantableRam>(mem_, layout_.usable_ram()));
+    if (!table) return std::unexpected(table.error());
+    grant_table_ = std::move(*table);
+    physmap_ = std::make_unique<Physmap>(std::move(physmap), slots_);
+    return {};
+}
+
+Result<void> DomainImpl::map_grant_frame(uint64_t idx, Gfn gfn) {
+    if (!grant_table_) return fail(XEN_ENOSYS, "no grant table");
+    std::lock_guard lock(physmap_mu_);
+    return place_grant_frame(*grant_table_, *physmap_, idx, gfn);
+}
+
+void DomainImpl::close_grant_table() {
+    // Back-ends may still hold mappings: they stay valid (the table keeps the RAM mapped) and
+    // unpin into the closed table; no new ones can be made.
+    grant_table_->close();
+    if (const auto held = grant_table_->active_refs(); !held.empty())
+        log_line(LogLevel::Info, "dom" + std::to_string(id_.value) + ": " +
+                                     std::to_string(held.size()) +
+                                     " grant refs still mapped by back-ends; the domain's memory "
+                                     "stays until they are released");
 }
 
 void DomainImpl::set_shutdown_code(ShutdownReason reason) {

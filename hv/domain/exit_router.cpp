@@ -37,7 +37,12 @@ void ExitRouter::handle(VcpuContext& ctx, VcpuExit& exit) {
                    [&](IoExit& io) { this->io(ctx, io); },
                    [&](MmioExit& m) {
                        const bool claimed = m.write ? mmio_.write(m.addr, m.data) : mmio_.read(m.addr, m.data);
-                       if (!claimed && !m.write) std::fill(m.data.begin(), m.data.end(), 0xff);
+                       // Nothing at that address (a hole, or the gfn a grant frame left): reads
+                       // float high like an empty bus, writes vanish. Counted, not fatal.
+                       if (!claimed) {
+                           counters_.mmio_unclaimed.fetch_add(1, std::memory_order_relaxed);
+                           if (!m.write) std::fill(m.data.begin(), m.data.end(), 0xff);
+                       }
                    },
                    [&](MsrExit& m) { msr(ctx, m); },
                    [&](HltExit&) {},  // the in-kernel LAPIC handles HLT; nothing to do

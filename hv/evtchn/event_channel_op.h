@@ -9,9 +9,8 @@
 
 namespace pvhv {
 
-// What __HYPERVISOR_event_channel_op needs from the domain it runs in, beyond HypercallDomain.
-// The domain object that implements HypercallDomain implements this too (until HypercallDomain
-// grows an `event_channels()` accessor, event_channel_domain() finds it by dynamic_cast).
+// What __HYPERVISOR_event_channel_op needs from the domain it runs in, beyond HypercallDomain
+// (which hands it out: HypercallDomain::event_channel_domain()).
 class EventChannelDomain {
 public:
     virtual ~EventChannelDomain() = default;

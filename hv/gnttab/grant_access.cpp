@@ -107,6 +107,8 @@ int16_t grant_status_code(const Error& e) {
             return GNTST_bad_gntref;
         case XEN_EFAULT:
             return GNTST_bad_page;
+        case XEN_ESRCH:
+            return GNTST_bad_domain;
         case XEN_EINVAL:
             return GNTST_bad_copy_arg;
         default:

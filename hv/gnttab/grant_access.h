@@ -25,6 +25,7 @@ class GrantMapping;
 //   XEN_EFAULT  the frame is not the granter's RAM          (GNTST_bad_page)
 //   XEN_EAGAIN  the guest kept changing the entry            (GNTST_general_error)
 //   XEN_EBUSY   the ref is pinned by another grantee, or pin count overflow
+//   XEN_ESRCH   the granter is being destroyed (GrantTable::close)  (GNTST_bad_domain)
 Result<GrantMapping> map_grant(GrantTable& granter, GrantRef ref, bool readonly,
                                DomId grantee = kDom0);
 
@@ -50,8 +51,9 @@ Result<void> copy_grant(const CopySource& src, const CopyDest& dst, uint32_t len
 int16_t grant_status_code(const Error& e);
 
 // A mapping of one granted frame, held by a back-end. The bytes stay valid memory while it
-// lives even if the guest revokes the grant (they are guest RAM that pvd keeps mapped); the
-// guest's GTF_reading/GTF_writing are cleared when the last pin of the ref is dropped.
+// lives even if the guest revokes the grant or the domain is destroyed (they are guest RAM
+// that the table keeps mapped in pvd); the guest's GTF_reading/GTF_writing are cleared when
+// the last pin of the ref is dropped.
 // Move-only; destroying or reset()ing it unmaps.
 class GrantMapping {
   public:

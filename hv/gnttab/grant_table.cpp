@@ -2,6 +2,7 @@
 #include "hv/gnttab/grant_table.h"
 
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "hv/format.h"
@@ -51,7 +52,8 @@ GrantTable::GrantTable(Key, Config config, MemoryRegion frames, std::unique_ptr<
       max_frames_(config.max_frames),
       frames_(std::move(frames)),
       ram_(std::move(ram)),
-      frame_gfn_(config.max_frames) {}
+      frame_gfn_(config.max_frames),
+      ever_placed_(config.max_frames) {}
 
 // Every GrantMapping holds a reference to its table, so no ref can still be pinned here.
 GrantTable::~GrantTable() = default;
@@ -99,6 +101,11 @@ Result<GrantTable::FramePlacement> GrantTable::place_frame(uint64_t idx, Gfn gfn
     frame_gfn_[i] = gfn;
     p.memfd_offset = uint64_t{i} * kPageSize;
     p.host = std::span<uint8_t>(frames_.host() + p.memfd_offset, kPageSize);
+    if (!ever_placed_[i]) {
+        std::memset(p.host.data(), 0, kPageSize);
+        ever_placed_[i] = true;
+        p.first = true;
+    }
     return p;
 }
 
@@ -130,9 +137,21 @@ LiveGrantEntry GrantTable::entry(GrantRef ref) const {
     return LiveGrantEntry(frames_.host() + uint64_t{ref.value} * sizeof(grant_entry_v1_t));
 }
 
+void GrantTable::close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+}
+
+bool GrantTable::closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
+}
+
 Result<GrantTable::Pin> GrantTable::acquire(GrantRef ref, bool readonly, bool for_mapping,
                                             DomId grantee) {
     std::lock_guard lock(mu_);
+    // As Xen's rcu_lock_domain_by_id failing for a dying granter.
+    if (closed_) return fail(XEN_ESRCH, "d" + std::to_string(owner_.value) + " is being destroyed");
     if (ref.value >= nr_frames_ * kGrantEntriesPerFrameV1)
         return fail(XEN_ENOENT,
                     "bad grant ref " + hex(ref.value) + " for d" + std::to_string(owner_.value));
@@ -212,7 +231,8 @@ std::string GrantTable::describe(size_t max_entries) const {
     std::string out = "d" + std::to_string(owner_.value) +
                       " grant table v1: " + std::to_string(nr_frames_) + " of " +
                       std::to_string(max_frames_) + " frames, " + std::to_string(nr_entries) +
-                      " entries\n";
+                      " entries" + (closed_ ? " (closed: the domain is being destroyed)" : "") +
+                      "\n";
     for (uint32_t i = 0; i < nr_frames_; ++i)
         out += "  frame " + std::to_string(i) + ": " +
                (frame_gfn_[i] ? "gfn " + hex(frame_gfn_[i]->value) : std::string("not placed")) +

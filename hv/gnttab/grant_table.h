@@ -38,9 +38,11 @@ inline constexpr uint32_t kGrantMaxPins = 1u << 20;
 // physical space wherever XENMEM_add_to_physmap(XENMAPSPACE_grant_table, i) put it (the
 // region's own base address is not used). Only v1 is implemented.
 //
-// Held by std::shared_ptr: a GrantMapping keeps its table alive. The granted frames are the
-// domain's RAM (GrantableRam), which must outlive every mapping: the domain tears down its
-// back-ends before its memory.
+// Lifetime: held by std::shared_ptr. A GrantMapping keeps its table alive, and the table keeps
+// the granter's RAM mapped (LayoutGrantableRam holds the memory regions' mappings), so a
+// back-end that still holds a mapping when the domain is destroyed keeps valid bytes that no
+// guest sees any more, until it lets go. The domain calls close() as it is destroyed: no new
+// pins after that. The grant frames themselves are the table's own memfd region.
 class GrantTable : public std::enable_shared_from_this<GrantTable> {
     struct Key {};
 
@@ -73,11 +75,14 @@ class GrantTable : public std::enable_shared_from_this<GrantTable> {
     // XENMEM_add_to_physmap(XENMAPSPACE_grant_table, idx, gfn), as Xen's gnttab_map_frame:
     // grows the table to idx + 1 frames if idx < max_frames (XEN_EINVAL otherwise) and
     // records that frame idx now sits at `gfn`. The caller (the domain's physmap) then maps
-    // `memfd_offset` of frames() at gfn and unmaps `previous_gfn`, if any.
+    // `memfd_offset` of frames() at gfn and unmaps `previous_gfn`, if any. A frame placed for
+    // the first time is zeroed first (Xen clears frames as the table grows; the guest has never
+    // seen this one, so nothing can be pinned in it).
     struct FramePlacement {
         uint32_t index = 0;
         std::optional<Gfn> previous_gfn;    // where this frame was before
         std::optional<uint32_t> displaced;  // another grant frame that was at gfn
+        bool first = false;                 // never placed before (and so just zeroed)
         uint64_t memfd_offset = 0;
         std::span<uint8_t> host;
     };
@@ -90,6 +95,11 @@ class GrantTable : public std::enable_shared_from_this<GrantTable> {
     // The backing memfd region (for KVM slots) and frame idx < nr_frames() as bytes.
     const MemoryRegion& frames() const { return frames_; }
     Result<std::span<uint8_t>> frame_bytes(uint32_t idx) const;
+
+    // The owner is being destroyed: map_grant/copy_grant fail from now on (XEN_ESRCH,
+    // GNTST_bad_domain); pins already taken stay valid until released. Idempotent.
+    void close();
+    bool closed() const;
 
     // One pinned ref: who holds it and how (read-only and writable pins; mappings and copies
     // in flight both count, as in Xen's active entry).
@@ -145,6 +155,8 @@ class GrantTable : public std::enable_shared_from_this<GrantTable> {
     mutable std::mutex mu_;
     uint32_t nr_frames_ = kGrantInitialFrames;
     std::vector<std::optional<Gfn>> frame_gfn_;  // size max_frames_
+    std::vector<bool> ever_placed_;              // size max_frames_
+    bool closed_ = false;
     std::map<uint32_t, Active> active_;          // by ref; present iff pinned
     GrantRaceHook race_hook_;
 };

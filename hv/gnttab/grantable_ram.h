@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -22,18 +23,26 @@ class GrantableRam {
     virtual Result<std::span<uint8_t>> frame(Gfn gfn) const = 0;
 };
 
-// Guest RAM as the domain reports it to the guest (the e820 RAM ranges), read through the
-// domain's GuestMemory. Both are immutable once vCPUs run, so lookups take no lock.
-// `mem` must outlive this object and every mapping made through it.
+// Guest RAM as the domain reports it to the guest (the e820 RAM ranges) in the regions of the
+// domain's GuestMemory. Immutable after construction, so lookups take no lock.
+//
+// It holds the regions' mappings (MemoryRegion::shared_mapping), not the GuestMemory: the
+// grant table owns this object and every GrantMapping owns the table, so guest RAM stays
+// mapped in pvd until the last mapping of a destroyed domain is released, as a Xen domain's
+// pages stay allocated while foreign mappings of them exist. A range that lies in no single
+// region is not grantable.
 class LayoutGrantableRam final : public GrantableRam {
   public:
-    LayoutGrantableRam(const GuestMemory& mem, std::vector<PhysRange> ram)
-        : mem_(mem), ram_(std::move(ram)) {}
+    LayoutGrantableRam(const GuestMemory& mem, const std::vector<PhysRange>& ram);
     Result<std::span<uint8_t>> frame(Gfn gfn) const override;
 
   private:
-    const GuestMemory& mem_;
-    std::vector<PhysRange> ram_;
+    struct Piece {
+        PhysRange range;
+        uint8_t* host;  // the byte at range.base, inside `mapping`
+        std::shared_ptr<uint8_t> mapping;
+    };
+    std::vector<Piece> pieces_;
 };
 
 }  // namespace pvhv

@@ -16,6 +16,7 @@ constexpr std::array<HypercallHandler, kMaxHypercall> make_table() {
     t[__HYPERVISOR_set_timer_op] = do_set_timer_op;  // 15
     t[__HYPERVISOR_xen_version] = do_xen_version;  // 17
     t[__HYPERVISOR_console_io] = do_console_io;    // 18
+    t[__HYPERVISOR_grant_table_op] = do_grant_table_op;  // 20
     t[__HYPERVISOR_vcpu_op] = do_vcpu_op;          // 24
     t[__HYPERVISOR_sched_op] = do_sched_op;        // 29
     t[__HYPERVISOR_event_channel_op] = do_event_channel_op;  // 32

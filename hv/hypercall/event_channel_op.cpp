@@ -10,9 +10,7 @@
 namespace pvhv {
 
 EventChannelDomain* event_channel_domain(HypercallDomain& domain) {
-    // Until HypercallDomain has an event_channels() accessor, the domain object implements
-    // both interfaces; a domain without event channels gets -ENOSYS.
-    return dynamic_cast<EventChannelDomain*>(&domain);
+    return domain.event_channel_domain();
 }
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "hv/gnttab/grant_table_host.h"
+#include "hv/gnttab/grant_table.h"
 #include "hv/hypercall/handlers.h"
 
 namespace pvhv {
@@ -104,9 +104,9 @@ int64_t do_grant_table_op(HypercallContext& ctx, const HypercallArgs& a) {
         default:
             return err(XEN_ENOSYS);
     }
-    auto* host = dynamic_cast<GrantTableHost*>(&ctx.domain);
-    if (!host) return err(XEN_ENOSYS);
-    GrantTable& table = host->grant_table();
+    GrantTable* const own = ctx.domain.grant_table();
+    if (!own) return err(XEN_ENOSYS);
+    GrantTable& table = *own;
 
     if (static_cast<int32_t>(count) < 0) return err(XEN_EINVAL);  // do_grant_table_op
     switch (cmd) {

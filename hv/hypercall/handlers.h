@@ -12,6 +12,7 @@ int64_t do_hvm_op(HypercallContext& ctx, const HypercallArgs& a);
 int64_t do_memory_op(HypercallContext& ctx, const HypercallArgs& a);
 int64_t do_vcpu_op(HypercallContext& ctx, const HypercallArgs& a);
 int64_t do_set_timer_op(HypercallContext& ctx, const HypercallArgs& a);
+int64_t do_grant_table_op(HypercallContext& ctx, const HypercallArgs& a);
 
 // Xen's version as this ABI reports it (the interface level of libxen-dev 4.17).
 inline constexpr uint32_t kXenMajor = 4;

@@ -14,6 +14,8 @@
 
 namespace pvhv {
 
+class EventChannelDomain;
+class GrantTable;
 class HvmParams;
 class TimeDomain;
 
@@ -46,6 +48,13 @@ public:
     virtual Result<void> register_vcpu_info(VcpuId vcpu, Gpa gpa) = 0;
     // HVMOP_set_evtchn_upcall_vector: the vector event-channel upcalls use on `vcpu`.
     virtual Result<void> set_upcall_vector(VcpuId vcpu, uint8_t vector) = 0;
+    // The domain's event-channel services, or null if it has none (EVTCHNOP_* then -ENOSYS).
+    virtual EventChannelDomain* event_channel_domain() = 0;
+    // The domain's grant table, or null if it has none (GNTTABOP_* then return -ENOSYS).
+    virtual GrantTable* grant_table() = 0;
+    // XENMEM_add_to_physmap(XENMAPSPACE_grant_table): frame `idx` of the grant table appears
+    // at `gfn`, a hole of the guest-physical map (checked by the domain: place_grant_frame).
+    virtual Result<void> map_grant_frame(uint64_t idx, Gfn gfn) = 0;
     // HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ): how upcalls reach vCPUs without their own vector.
     virtual Result<void> set_callback_via(uint64_t via) {
         (void)via;

@@ -1,4 +1,4 @@
-// __HYPERVISOR_memory_op: the guest's memory map and reservation sizes.
+// __HYPERVISOR_memory_op: the guest's memory map, reservation sizes and add_to_physmap.
 #include "hv/xen_public.h"
 
 #include <algorithm>
@@ -51,8 +51,12 @@ int64_t add_to_physmap(HypercallContext& ctx, uint64_t arg) {
             auto r = ctx.domain.map_shared_info(Gfn{x->gpfn});
             return r ? 0 : err(r.error().xen_errno);
         }
-        case XENMAPSPACE_grant_table:
-            return err(XEN_ENOSYS);  // grant tables arrive with the PV core's next step
+        case XENMAPSPACE_grant_table: {
+            // idx with XENMAPIDX_grant_table_status names a v2 status frame; with v1 it is
+            // just an index past max_frames, -EINVAL as on Xen (gnttab_map_frame).
+            auto r = ctx.domain.map_grant_frame(x->idx, Gfn{x->gpfn});
+            return r ? 0 : err(r.error().xen_errno);
+        }
         default:
             return err(XEN_EINVAL);  // gmfn spaces move RAM around: not for PVH guests here
     }

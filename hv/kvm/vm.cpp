@@ -8,11 +8,8 @@
 namespace pvhv::kvm {
 
 namespace {
-// KVM needs three pages for the real-mode TSS and one for the EPT identity map on Intel.
-// They go where QEMU puts them, in the top-of-4GiB hole the e820 map never calls RAM and
-// clear of the special pages (hv/boot/guest_layout.h).
-constexpr uint64_t kIdentityMapAddr = 0xfffbc000;
-constexpr uint64_t kTssAddr = 0xfffbd000;
+constexpr uint64_t kIdentityMapAddr = kPrivatePagesBase;
+constexpr uint64_t kTssAddr = kPrivatePagesBase + 4096;  // three pages
 }  // namespace
 
 Result<Vm> Vm::create(const System& sys) {
@@ -27,15 +24,28 @@ Result<Vm> Vm::create(const System& sys) {
 
 Result<void> Vm::map_memory(const GuestMemory& mem) {
     uint32_t slot = 0;
-    for (const auto& r : mem.regions()) {
-        kvm_userspace_memory_region region{};
-        region.slot = slot++;
-        region.guest_phys_addr = r.base().value;
-        region.memory_size = r.size();
-        region.userspace_addr = reinterpret_cast<uint64_t>(r.host());
-        if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0)
-            return fail_errno("KVM_SET_USER_MEMORY_REGION " + r.name());
-    }
+    for (const auto& r : mem.regions())
+        if (auto s = set_memory_slot(slot++, r.base(), {r.host(), r.size()}, r.name()); !s) return s;
+    return {};
+}
+
+Result<void> Vm::set_memory_slot(uint32_t slot, Gpa gpa, std::span<uint8_t> host,
+                                 const std::string& what) {
+    kvm_userspace_memory_region region{};
+    region.slot = slot;
+    region.guest_phys_addr = gpa.value;
+    region.memory_size = host.size();
+    region.userspace_addr = reinterpret_cast<uint64_t>(host.data());
+    if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0)
+        return fail_errno("KVM_SET_USER_MEMORY_REGION " + what);
+    return {};
+}
+
+Result<void> Vm::delete_memory_slot(uint32_t slot) {
+    kvm_userspace_memory_region region{};  // memory_size 0 deletes the slot
+    region.slot = slot;
+    if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0)
+        return fail_errno("KVM_SET_USER_MEMORY_REGION (delete slot " + std::to_string(slot) + ")");
     return {};
 }
 

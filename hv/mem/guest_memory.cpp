@@ -18,34 +18,34 @@ Result<MemoryRegion> MemoryRegion::create(Gpa base, uint64_t size, std::string n
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return fail_errno("ftruncate " + name);
     void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
     if (p == MAP_FAILED) return fail_errno("mmap " + name);
-    return MemoryRegion(base, size, std::move(name), std::move(fd), static_cast<uint8_t*>(p));
+    std::shared_ptr<uint8_t> map(static_cast<uint8_t*>(p),
+                                 [size](uint8_t* host) { ::munmap(host, size); });
+    return MemoryRegion(base, size, std::move(name), std::move(fd), std::move(map));
 }
 
-MemoryRegion::MemoryRegion(Gpa base, uint64_t size, std::string name, UniqueFd fd, uint8_t* host)
-    : base_(base), size_(size), name_(std::move(name)), fd_(std::move(fd)), host_(host) {}
+MemoryRegion::MemoryRegion(Gpa base, uint64_t size, std::string name, UniqueFd fd,
+                           std::shared_ptr<uint8_t> map)
+    : base_(base), size_(size), name_(std::move(name)), fd_(std::move(fd)), map_(std::move(map)) {}
 
 MemoryRegion::MemoryRegion(MemoryRegion&& o) noexcept
     : base_(o.base_),
       size_(std::exchange(o.size_, 0)),
       name_(std::move(o.name_)),
       fd_(std::move(o.fd_)),
-      host_(std::exchange(o.host_, nullptr)) {}
+      map_(std::move(o.map_)) {}
 
 MemoryRegion& MemoryRegion::operator=(MemoryRegion&& o) noexcept {
     if (this != &o) {
-        if (host_) ::munmap(host_, size_);
         base_ = o.base_;
         size_ = std::exchange(o.size_, 0);
         name_ = std::move(o.name_);
         fd_ = std::move(o.fd_);
-        host_ = std::exchange(o.host_, nullptr);
+        map_ = std::move(o.map_);
     }
     return *this;
 }
 
-MemoryRegion::~MemoryRegion() {
-    if (host_) ::munmap(host_, size_);
-}
+MemoryRegion::~MemoryRegion() = default;
 
 bool MemoryRegion::contains(Gpa gpa, uint64_t len) const {
     if (gpa.value < base_.value) return false;

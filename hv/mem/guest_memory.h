@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -18,6 +19,8 @@ namespace pvhv {
 // One contiguous range of guest-physical space backed by a memfd and mapped into pvd.
 // The mapping is fixed for the region's life; regions are created before vCPUs run and
 // never move, so readers need no lock (guest memory itself is shared, racy data).
+// The mapping is reference counted: whoever holds shared_mapping() keeps the bytes mapped
+// after the region itself is gone (dom0's grant mappings outlive a destroyed domain so).
 class MemoryRegion {
 public:
     static Result<MemoryRegion> create(Gpa base, uint64_t size, std::string name);
@@ -29,18 +32,21 @@ public:
 
     Gpa base() const { return base_; }
     uint64_t size() const { return size_; }
-    uint8_t* host() const { return host_; }  // for KVM slot registration only
+    uint8_t* host() const { return map_.get(); }  // for KVM slot registration only
+    // Keeps the whole mapping alive (and host() valid) for as long as the pointer is held.
+    std::shared_ptr<uint8_t> shared_mapping() const { return map_; }
     int memfd() const { return fd_.get(); }
     const std::string& name() const { return name_; }
     bool contains(Gpa gpa, uint64_t len) const;
 
 private:
-    MemoryRegion(Gpa base, uint64_t size, std::string name, UniqueFd fd, uint8_t* host);
+    MemoryRegion(Gpa base, uint64_t size, std::string name, UniqueFd fd,
+                 std::shared_ptr<uint8_t> map);
     Gpa base_{};
     uint64_t size_ = 0;
     std::string name_;
     UniqueFd fd_;
-    uint8_t* host_ = nullptr;
+    std::shared_ptr<uint8_t> map_;  // munmap()s when the last holder lets go
 };
 
 // The guest's physical address space as pvd sees it. Every access names a guest-physical

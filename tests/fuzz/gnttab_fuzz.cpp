@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "tests/unit/fake_hypercall_domain.h"
+#include "tests/unit/physmap_fakes.h"
 #include "hv/gnttab/grant_access.h"
-#include "hv/gnttab/grant_table_host.h"
+#include "hv/gnttab/grant_physmap.h"
+#include "hv/hypercall/handlers.h"
 #include "hv/hypercall/hvm_params.h"
 #include "hv/xen_public.h"
 
@@ -30,12 +32,12 @@ constexpr uint64_t kArg = 0x1000;  // where hypercall structs are written (pagin
 constexpr size_t kMaxMappings = 32;
 
 // The unit tests' fake domain, with this fuzzer's grant table and domid.
-class FuzzDomain final : public testing::FakeHypercallDomain, public GrantTableHost {
+class FuzzDomain final : public testing::FakeHypercallDomain {
   public:
     explicit FuzzDomain(GrantTable& t) : table_(t) {}
     DomId id() const override { return kGuest; }
     uint64_t ram_pages() const override { return kRegionSize / kPageSize; }
-    GrantTable& grant_table() override { return table_; }
+    GrantTable* grant_table() override { return &table_; }
 
   private:
     GrantTable& table_;
@@ -108,6 +110,22 @@ private:
     std::vector<bool> had_writer_ = std::vector<bool>(kEntries, false);
 };
 
+// The table's placement records and the physmap's slots describe the same frames.
+void check_placement(const GrantTable& table, const Physmap& physmap,
+                     const testing::RecordingSlots& slots, const uint8_t* entries) {
+    size_t placed = 0;
+    for (uint32_t i = 0; i < kMaxFrames; ++i) {
+        const auto gfn = table.frame_gfn(i);
+        if (!gfn) continue;
+        ++placed;
+        const auto* s = slots.at(to_gpa(*gfn));
+        if (!s || s->host != entries + i * kPageSize || s->size != kPageSize)
+            die("placed frame not shown at its gfn");
+        if (!physmap.is_placed(*gfn)) die("placed frame unknown to the physmap");
+    }
+    if (physmap.size() != placed || slots.live.size() != placed) die("stray slots");
+}
+
 uint32_t pick_ref(FuzzedDataProvider& in) {
     // Mostly a few hot refs (so that guest writes and dom0 requests meet), sometimes any ref
     // of the table (or just past it), sometimes anything.
@@ -172,6 +190,10 @@ void run(FuzzedDataProvider& in) {
     std::copy(initial.begin(), initial.end(), entries);
 
     FuzzDomain dom(*table);
+    testing::RecordingSlots slots;
+    // Holes: [0x10000, 0x20000) and above 0x21000, below 40 address bits.
+    Physmap physmap{PhysmapConfig{{{0, kRegionSize}, {kSpecial, kPageSize}}, 40, 2, kMaxFrames + 1},
+                    slots};
     std::vector<Held> held;
     std::vector<uint8_t> local(kPageSize + 16);
     FlagModel model(entries);
@@ -259,18 +281,33 @@ void run(FuzzedDataProvider& in) {
                     .fetch_xor(in.ConsumeIntegral<uint16_t>());
                 break;
             }
-            case 6: {  // physmap placement
+            case 6: {  // XENMAPSPACE_grant_table (and a future remove_from_physmap)
+                const Gfn gfn{in.ConsumeBool() ? in.ConsumeIntegralInRange<uint64_t>(0, 0x30)
+                                               : in.ConsumeIntegral<uint64_t>()};
                 if (in.ConsumeBool()) {
                     const uint64_t idx = in.ConsumeBool()
                                              ? in.ConsumeIntegralInRange<uint64_t>(0, kMaxFrames)
                                              : in.ConsumeIntegral<uint64_t>();
-                    auto p = table->place_frame(idx, Gfn{in.ConsumeIntegral<uint64_t>()});
-                    if (p && (p->index >= kMaxFrames || p->host.size() != kPageSize ||
-                              p->host.data() != entries + p->memfd_offset))
-                        die("placement");
-                } else {
-                    table->unplace_gfn(Gfn{in.ConsumeIntegral<uint64_t>()});
+                    const bool was_placed = idx < kMaxFrames &&
+                                            table->frame_gfn(static_cast<uint32_t>(idx));
+                    slots.fail_map = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+                    auto r = place_grant_frame(*table, physmap, idx, gfn);
+                    slots.fail_map = false;
+                    const uint64_t gpa = gfn.value << kPageShift;
+                    const bool hole = gfn.value < (uint64_t{1} << 28) && gpa >= kRegionSize &&
+                                      gpa != kSpecial;
+                    if (r && (!hole || idx >= kMaxFrames)) die("placement accepted");
+                    if (!r && hole && idx < kMaxFrames && r.error().xen_errno != XEN_EIO)
+                        die("placement refused");
+                    // Placing a frame that was not placed may zero it (its first placement):
+                    // to the model, the guest wrote it.
+                    if (r && !was_placed)
+                        for (uint32_t e = 0; e < kGrantEntriesPerFrameV1; ++e)
+                            model.guest_wrote(static_cast<uint32_t>(idx) * kGrantEntriesPerFrameV1 + e);
+                } else if (table->unplace_gfn(gfn)) {
+                    if (!physmap.remove(gfn)) die("remove");
                 }
+                check_placement(*table, physmap, slots, entries);
                 break;
             }
             case 7:

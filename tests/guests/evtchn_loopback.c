@@ -3,12 +3,12 @@
  * interrupts the guest: it reads the pending, mask and selector bits in shared_info and
  * vcpu_info[0] directly. */
 #include "test.h"
-#include "xen_pages.h"
+#include "events.h"
 #include <xen/event_channel.h>
 
 #define NO_RAM 0x80000000ul	/* mapped by the guest, no RAM behind it (32 MiB guest) */
 
-/* The shared info page: lib/xen_pages.c's page of .bss (zeroed by the loader). */
+/* The shared info page: lib/events.c's page of .bss (zeroed by the loader). */
 #define SI shared_info
 #define VI (&shared_info->vcpu_info[0])
 

@@ -4,7 +4,8 @@
  * command line it then polls forever, to be destroyed. */
 #include "test.h"
 #include "cpu.h"
-#include "xen_pages.h"
+#include "events.h"
+#include "pvclock.h"
 
 #define MS 1000000ull
 #define NO_RAM 0x80000000ul	/* mapped by the guest, no RAM behind it (32 MiB guest) */
@@ -31,7 +32,8 @@ static void check_basic(void)
 	else
 		report_fail("poll_pending_returns", "port %u not pending after send", ipi);
 
-	evtchn_clear(ipi, 0);
+	evtchn_clear(ipi);
+	evtchn_ack(0);
 	uint64_t timeout = pvclock_now(0) + 2 * MS;
 	long rc = sched_poll(&ipi, 1, timeout);
 	uint64_t after = pvclock_now(0);
@@ -59,12 +61,12 @@ static void check_bad_args(void)
 	expect_rc("poll_struct_unmapped", HYPERVISOR_sched_op(SCHEDOP_poll, NO_RAM), -XEN_EFAULT);
 	expect_rc("send_ipi_again", evtchn_send(ipi), 0);
 	expect_rc("poll_pending_before_bad_port", sched_poll(bad, 2, 0), 0);	/* Xen's order */
-	evtchn_clear(ipi, 0);
+	evtchn_clear(ipi);
+	evtchn_ack(0);
 }
 
 static void check_woken_by_other_vcpu(void)
 {
-	lapic_enable();
 	smp_start_ap(1, ap_main_fn);
 	uint64_t t = pvclock_now(0);
 	uint64_t timeout = t + 2000 * MS;
@@ -83,8 +85,9 @@ static void check_woken_by_other_vcpu(void)
 
 void test_main(void)
 {
-	if (!expect_rc("map_shared_info", shared_info_map(), 0))
+	if (!events_init())  /* shared_info, and the LAPIC that sends INIT/SIPI */
 		return;
+	report_pass("events_init");
 	if (!expect_rc("bind_ipi", evtchn_bind_ipi(0, &ipi), 0))
 		return;
 	evtchn_set_mask(ipi, true);
@@ -96,7 +99,8 @@ void test_main(void)
 	 * vCPU sleeps in SCHEDOP_poll (tests/integration/destroy-while-polling.sh). */
 	char v[4];
 	if (cmdline_get(start_info_cmdline(), "hang", v, sizeof v)) {
-		evtchn_clear(ipi, 0);
+		evtchn_clear(ipi);
+	evtchn_ack(0);
 		xprintf("polling with no timeout until destroyed\n");
 		long rc = sched_poll(&ipi, 1, 0);
 		report_fail("poll_hang", "poll returned %ld", rc);

@@ -5,12 +5,12 @@
  * to a poller on the masked port. */
 #include "test.h"
 #include "cpu.h"
-#include "xen_pages.h"
+#include "events.h"
+#include "pvclock.h"
 #include <xen/vcpu.h>
 #include <xen/hvm/hvm_op.h>
 #include "pvhv/hypercall_transport.h"
 
-#define UPCALL_VECTOR 0x40
 #define MS 1000000ull
 
 volatile uint32_t upcalls;	/* counted by upcall_entry */
@@ -80,7 +80,8 @@ static void check_pvclock(void)
  * upcall, the port and upcall_pending are set, and the vector waits in the LAPIC. */
 static void check_block_interrupts_off(void)
 {
-	evtchn_clear(timer_port, 0);
+	evtchn_clear(timer_port);
+	evtchn_ack(0);
 	uint64_t deadline = now() + 2 * MS;
 	long rc = singleshot(deadline, 0);	/* already past by now (a preempted vCPU): fires at once */
 	long brc = HYPERVISOR_sched_op(SCHEDOP_block, 0);
@@ -95,10 +96,8 @@ static void check_block_interrupts_off(void)
 
 	/* The MSI waits in the LAPIC's IRR; sti;hlt takes it (hlt returns at once with an
 	 * interrupt pending, so this cannot hang once the IRR bit is seen). */
-	uint32_t irr = lapic_read(LAPIC_IRR + (UPCALL_VECTOR / 32) * 0x10);
-	if (!(irr & (1u << (UPCALL_VECTOR % 32)))) {
-		report_fail("upcall_vector_delivered", "vector %#x not pending in the LAPIC (IRR %08x)",
-			    UPCALL_VECTOR, irr);
+	if (!lapic_irr_pending(UPCALL_VECTOR)) {
+		report_fail("upcall_vector_delivered", "vector %#x not pending in the LAPIC", UPCALL_VECTOR);
 		return;
 	}
 	asm volatile("sti; hlt; cli" ::: "memory");
@@ -110,7 +109,8 @@ static void check_block_interrupts_off(void)
 
 static void check_block_interrupts_on(void)
 {
-	evtchn_clear(timer_port, 0);
+	evtchn_clear(timer_port);
+	evtchn_ack(0);
 	uint32_t before = upcalls;
 	uint64_t deadline = now() + 2 * MS;
 	long rc = singleshot(deadline, 0);
@@ -129,7 +129,8 @@ static void check_polled_timers(void)
 	evtchn_set_mask(timer_port, true);
 	uint32_t before = upcalls;
 
-	evtchn_clear(timer_port, 0);
+	evtchn_clear(timer_port);
+	evtchn_ack(0);
 	uint64_t deadline = now() + MS;
 	long rc = hypercall1(__HYPERVISOR_set_timer_op, deadline);
 	long prc = sched_poll(&timer_port, 1, now() + 1000 * MS);
@@ -139,7 +140,8 @@ static void check_polled_timers(void)
 	else
 		report_fail("set_timer_op_poll", "rc %ld/%ld pending %d", rc, prc, evtchn_is_pending(timer_port));
 
-	evtchn_clear(timer_port, 0);
+	evtchn_clear(timer_port);
+	evtchn_ack(0);
 	rc = singleshot(1, 0);	/* long past, no "future" flag: fires at once */
 	prc = sched_poll(&timer_port, 1, now() + 1000 * MS);
 	if (rc == 0 && prc == 0 && evtchn_is_pending(timer_port))
@@ -149,7 +151,8 @@ static void check_polled_timers(void)
 	expect_rc("past_deadline_etime", singleshot(1, VCPU_SSHOTTMR_future), -XEN_ETIME);
 
 	/* 50 ms: the stop must come before the deadline even if this vCPU's thread is preempted. */
-	evtchn_clear(timer_port, 0);
+	evtchn_clear(timer_port);
+	evtchn_ack(0);
 	uint64_t stopped_deadline = now() + 50 * MS;
 	rc = singleshot(stopped_deadline, 0);
 	long src = HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, 0);
@@ -166,7 +169,8 @@ static void check_polled_timers(void)
 	rc = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &per);
 	int ticks = 0;
 	for (int i = 0; i < 2; i++) {
-		evtchn_clear(timer_port, 0);
+		evtchn_clear(timer_port);
+		evtchn_ack(0);
 		if (sched_poll(&timer_port, 1, now() + 1000 * MS) == 0 && evtchn_is_pending(timer_port))
 			ticks++;
 	}
@@ -202,14 +206,16 @@ static void check_runstate(void)
 
 void test_main(void)
 {
-	if (!expect_rc("map_shared_info", shared_info_map(), 0))
+	/* shared_info, the IDT, the LAPIC and vCPU 0's upcall vector (lib/events.c); then this
+	 * test's own gate, which counts upcalls. */
+	if (!events_init())
 		return;
+	report_pass("events_init");
+	idt_set_gate(UPCALL_VECTOR, upcall_entry);
 	check_pvclock();
 	if (!expect_rc("bind_virq_timer", evtchn_bind_virq(VIRQ_TIMER, 0, &timer_port), 0))
 		return;
 
-	idt_set_gate(UPCALL_VECTOR, upcall_entry);
-	lapic_enable();
 	xen_hvm_evtchn_upcall_vector_t uv = {.vcpu = 0, .vector = UPCALL_VECTOR};
 	if (!expect_rc("set_upcall_vector", HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &uv), 0))
 		return;

@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 require_kvm
 start_private_pvd "$pvd"
 create_pid=
-trap 'kill $create_pid $pvd_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$PVHV_RUNTIME_DIR"' EXIT
+trap '[[ -n $create_pid ]] && kill $create_pid 2>/dev/null; stop_private_pvd' EXIT
 
 timeout 60 "$pvctl" create -F "$cfg" >"$PVHV_RUNTIME_DIR/create.out" 2>&1 &
 create_pid=$!

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hv/domain/domain.h"
+#include "hv/domain/domain_registry.h"
 
 namespace pvhv::testing {
 
@@ -42,7 +43,8 @@ inline GuestRun run_guest(const DomainConfig& config, std::chrono::milliseconds 
                           bool echo = false) {
     CollectingObserver observer(echo);
     GuestRun run;
-    auto domain = Domain::create(DomId{1}, config, &observer);
+    DomainRegistry registry;
+    auto domain = Domain::create(DomId{1}, config, &observer, registry);
     if (!domain) {
         run.error = domain.error().message;
         return run;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the L2 guest's busybox initramfs: /init prints marker lines (init reached, uname -r, CPU count,
-# hypervisor seen) on the console, runs optional hooks /etc/pvhv-l2.d/*.sh, then powers off
+# hypervisor seen) on the console, echoes a typed line with pvhv.echo=1 on its command line, runs
+# optional hooks /etc/pvhv-l2.d/*.sh, then powers off
 # (poweroff -f: ACPI S5 when the platform has it, otherwise Linux halts all vCPUs).
 #
 # Usage: build-l2-initramfs.sh [--out FILE] [--file SRC:DEST]...
@@ -33,6 +34,16 @@ echo "PVHV-L2-CPUS: $(grep -c '^processor' /proc/cpuinfo)"
 echo "PVHV-L2-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 hv="$(dmesg | grep -m1 -o 'Hypervisor detected: .*')"
 echo "PVHV-L2-HYPERVISOR: ${hv:-none}"
+# pvhv.echo=1 (scenario linux-plain-input): read a line typed into the console (pvctl), echo it
+# uppercased.
+if grep -q 'pvhv.echo=1' /proc/cmdline; then
+  echo "PVHV-L2-INPUT: ready"
+  if read -t 120 line; then
+    echo "PVHV-L2-ECHO: $(echo "$line" | tr 'a-z' 'A-Z')"
+  else
+    echo "PVHV-L2-ECHO-TIMEOUT"
+  fi
+fi
 rc=0
 for h in /etc/pvhv-l2.d/*.sh; do
   [ -f "$h" ] || continue

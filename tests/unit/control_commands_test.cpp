@@ -107,7 +107,8 @@ TEST_F(CommandsTest, HelpListsEveryCommandWithItsLine) {
         EXPECT_NE(out_.str().find(std::string(c.help)), std::string::npos) << c.name;
     }
     EXPECT_EQ(run({"help", "shutdown"}), 0);
-    EXPECT_NE(out_.str().find("usage: pvctl shutdown [-w] DOMAIN"), std::string::npos);
+    EXPECT_NE(out_.str().find("usage: pvctl shutdown [-w] [-F] [-t SECONDS] DOMAIN"),
+              std::string::npos);
     EXPECT_EQ(run({"help", "nope"}), 2);
     EXPECT_EQ(run({"--help"}), 0);
     EXPECT_EQ(run({"destroy", "--help"}), 0);
@@ -132,6 +133,40 @@ TEST_F(CommandsTest, UsageErrorsPrintUsageAndUseTheCommandsCode) {
     EXPECT_TRUE(script_.sent.empty());
 }
 
+TEST_F(CommandsTest, ShutdownAndRebootSendReasonWaitForceAndTimeout) {
+    control::Response ok;
+    ok.mutable_shutdown();
+    ok.add_warnings("domain g did not shut down within 5 s of the request; forced (-F)");
+    script_.replies.push_back(msg(ok));
+    EXPECT_EQ(run({"shutdown", "-w", "-F", "-t", "5", "g"}), 0);
+    EXPECT_NE(err_.str().find("forced (-F)"), std::string::npos);  // the warning is shown
+    ASSERT_EQ(script_.sent.size(), 1u);
+    const auto& s = script_.sent[0].shutdown();
+    EXPECT_EQ(s.domain().name(), "g");
+    EXPECT_EQ(s.reason(), control::SHUTDOWN_POWEROFF);
+    EXPECT_TRUE(s.wait());
+    EXPECT_TRUE(s.force());
+    EXPECT_EQ(s.timeout_ms(), 5000u);
+
+    script_.replies.push_back(msg(ok));
+    EXPECT_EQ(run({"reboot", "7"}), 0);
+    ASSERT_EQ(script_.sent.size(), 2u);
+    const auto& r = script_.sent[1].shutdown();
+    EXPECT_EQ(r.domain().id(), 7u);
+    EXPECT_EQ(r.reason(), control::SHUTDOWN_REBOOT);
+    EXPECT_FALSE(r.wait());
+    EXPECT_FALSE(r.force());
+    EXPECT_EQ(r.timeout_ms(), 0u);  // pvd's default
+
+    for (auto bad : {std::vector<std::string>{"reboot", "-t"}, {"reboot", "-t", "0", "g"},
+                     {"reboot", "-t", "5s", "g"}, {"shutdown", "-t", "99999", "g"},
+                     {"reboot", "-x", "g"}, {"reboot"}}) {
+        EXPECT_EQ(run(bad), 2) << bad.back();
+        EXPECT_NE(err_.str().find("usage: pvctl " + bad[0]), std::string::npos);
+    }
+    EXPECT_EQ(script_.sent.size(), 2u);
+}
+
 TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {
     control::Response ok;
     ok.mutable_destroy();
@@ -143,6 +178,38 @@ TEST_F(CommandsTest, DomainArgumentsAreIdsOrNames) {
     EXPECT_EQ(script_.sent[1].destroy().domain().name(), "web-7");
     EXPECT_EQ(run({"destroy", "99999"}), 1);
     EXPECT_NE(err_.str().find("neither a domain name nor a domain id"), std::string::npos);
+}
+
+TEST_F(CommandsTest, PauseAndUnpauseSendTheirRequests) {
+    control::Response paused, unpaused, e;
+    paused.mutable_pause();
+    unpaused.mutable_unpause();
+    e.set_error("domain web is not running (shutdown)");
+    script_.replies = {msg(paused), msg(unpaused), msg(e)};
+    EXPECT_EQ(run({"pause", "web"}), 0);
+    EXPECT_EQ(run({"unpause", "3"}), 0);
+    EXPECT_EQ(run({"pause", "web"}), 1);
+    EXPECT_NE(err_.str().find("pvctl: domain web is not running (shutdown)"), std::string::npos);
+    ASSERT_EQ(script_.sent.size(), 3u);
+    EXPECT_EQ(script_.sent[0].pause().domain().name(), "web");
+    EXPECT_EQ(script_.sent[1].unpause().domain().id(), 3u);
+    EXPECT_EQ(run({"pause"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl pause DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"unpause", "a", "b"}), 2);
+    for (bool start : script_.connects) EXPECT_FALSE(start);
+}
+
+TEST_F(CommandsTest, ListShowsAPausedDomainLikeXl) {
+    control::Response r;
+    auto* d = r.mutable_list()->add_domains();
+    d->set_domid(4);
+    d->set_name("p");
+    d->set_state(control::DOMAIN_STATE_PAUSED);
+    script_.replies = {msg(r), msg(r)};
+    EXPECT_EQ(run({"list"}), 0);
+    EXPECT_NE(out_.str().find("--p---"), std::string::npos) << out_.str();
+    EXPECT_EQ(run({"list", "-l"}), 0);
+    EXPECT_NE(out_.str().find("\"state\": \"paused\""), std::string::npos) << out_.str();
 }
 
 TEST_F(CommandsTest, ErrorsFromPvdAreShownAndFail) {
@@ -283,9 +350,11 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     (*d->mutable_exits())["io"] = 10;
     (*d->mutable_exits())["hlt"] = 20;
     (*d->mutable_hypercalls())["console_io"] = 5;
+    d->set_mmio_unclaimed(3);
     script_.replies = {msg(t)};
     EXPECT_EQ(run({"top"}), 0);
     const std::string o = out_.str();
+    EXPECT_NE(o.find("(unclaimed)"), std::string::npos) << o;
     EXPECT_NE(o.find("g (id 1)"), std::string::npos);
     EXPECT_LT(o.find("hlt"), o.find("io "));  // busiest first
     EXPECT_NE(o.find("console_io"), std::string::npos);
@@ -299,6 +368,27 @@ TEST_F(CommandsTest, TopAndInfoRender) {
     EXPECT_EQ(run({"info"}), 0);
     EXPECT_NE(out_.str().find("pvd version"), std::string::npos);
     EXPECT_NE(out_.str().find("kvm api version : 12"), std::string::npos) << out_.str();
+}
+
+TEST_F(CommandsTest, DebugDumpAsksForTheDomainAndPrintsTheText) {
+    control::Response r;
+    r.mutable_debug_dump()->set_domid(4);
+    r.mutable_debug_dump()->set_name("web");
+    r.mutable_debug_dump()->set_text("d4 grant table v1: 1 of 64 frames\n");
+    control::Response missing;
+    missing.set_error("no domain named nope");
+    script_.replies = {msg(r), msg(missing)};
+    EXPECT_EQ(run({"debug-dump", "web"}), 0);
+    ASSERT_EQ(script_.sent.size(), 1u);
+    ASSERT_TRUE(script_.sent[0].has_debug_dump());
+    EXPECT_EQ(script_.sent[0].debug_dump().domain().name(), "web");
+    EXPECT_EQ(out_.str(), "d4 grant table v1: 1 of 64 frames\n");
+    EXPECT_EQ(run({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl debug-dump DOMAIN"), std::string::npos);
+    EXPECT_EQ(run({"debug-dump", "a", "b"}), 2);
+    EXPECT_EQ(script_.sent.size(), 2u);
 }
 
 }  // namespace

@@ -96,6 +96,7 @@ public:
     PortTable& event_channels() override { return *guest.table; }
     const DomainDirectory& domain_directory() const override { return directory; }
     bool evtchn_privileged() const override { return privileged; }
+    EventChannelDomain* event_channel_domain() override { return this; }
 
     FakeEvtchnGuest& guest;
     const DomainDirectory& directory;

@@ -78,6 +78,16 @@ TEST_F(ExitRouterTest, UnclaimedPortsFloatHigh) {
     EXPECT_EQ(v, 0xffff);
 }
 
+TEST_F(ExitRouterTest, UnbackedMmioReadsAllOnesAndIsCounted) {
+    uint64_t v = 0;
+    route(MmioExit{0x10000000, false, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&v), 8)});
+    EXPECT_EQ(v, ~uint64_t{0});
+    route(MmioExit{0x10000000, true, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&v), 4)});
+    EXPECT_EQ(counters.mmio_unclaimed.load(), 2u);
+    EXPECT_EQ(counters.snapshot().mmio_unclaimed, 2u);
+    EXPECT_TRUE(fatal.empty());
+}
+
 TEST_F(ExitRouterTest, FatalExitsCrashAndSystemEventsShutDown) {
     route(ShutdownExit{});
     route(InternalErrorExit{1});

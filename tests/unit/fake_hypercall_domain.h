@@ -39,6 +39,14 @@ public:
         upcall_vectors.emplace_back(v, vector);
         return {};
     }
+    EventChannelDomain* event_channel_domain() override { return nullptr; }
+    GrantTable* grant_table() override { return nullptr; }
+    Result<void> map_grant_frame(uint64_t idx, Gfn gfn) override {
+        if (idx >= 64) return fail(XEN_EINVAL, "idx past max_frames");
+        grant_frames.emplace_back(idx, gfn);
+        return {};
+    }
+    std::vector<std::pair<uint64_t, Gfn>> grant_frames;
     std::vector<std::pair<VcpuId, uint8_t>> upcall_vectors;
     std::vector<std::pair<VcpuId, Gpa>> vcpu_info;
     std::vector<VcpuId> blocked;

@@ -3,16 +3,16 @@
 
 #include "fake_hypercall_domain.h"
 #include "gnttab_fixture.h"
-#include "hv/gnttab/grant_table_host.h"
+#include "hv/hypercall/handlers.h"
 
 namespace pvhv {
 namespace {
 
-// The fake domain (d7) with a grant table, as the real domain will implement both interfaces.
-class GnttabFakeDomain : public testing::FakeHypercallDomain, public GrantTableHost {
+// The fake domain (d7) with a grant table.
+class GnttabFakeDomain : public testing::FakeHypercallDomain {
   public:
     explicit GnttabFakeDomain(GrantTable& t) : table_(t) {}
-    GrantTable& grant_table() override { return table_; }
+    GrantTable* grant_table() override { return &table_; }
 
   private:
     GrantTable& table_;

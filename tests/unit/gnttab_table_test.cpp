@@ -195,6 +195,24 @@ TEST_F(GnttabTable, PlaceFrameGrowsRecordsAndMoves) {
     EXPECT_EQ(table->nr_frames(), 3u);
 }
 
+TEST_F(GnttabTable, FirstPlacementZeroesTheFrameLaterMovesKeepIt) {
+    auto bytes = table->frames().host();
+    bytes[kPageSize + 5] = 0xee;  // frame 1 before the guest ever saw it
+    auto p = table->place_frame(1, Gfn{0x5000});
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->first);
+    EXPECT_EQ(bytes[kPageSize + 5], 0);
+    bytes[kPageSize + 5] = 0x11;  // the guest writes an entry
+    p = table->place_frame(1, Gfn{0x6000});
+    ASSERT_TRUE(p);
+    EXPECT_FALSE(p->first);
+    EXPECT_EQ(bytes[kPageSize + 5], 0x11);  // the frame moved with its contents
+    ASSERT_EQ(table->unplace_gfn(Gfn{0x6000}), 1u);
+    p = table->place_frame(1, Gfn{0x5000});
+    EXPECT_FALSE(p->first);
+    EXPECT_EQ(bytes[kPageSize + 5], 0x11);
+}
+
 TEST_F(GnttabTable, CreateValidatesItsInputs) {
     auto frames = GrantTable::allocate_frames(kGuest, 2);
     ASSERT_TRUE(frames);

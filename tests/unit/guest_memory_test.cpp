@@ -57,5 +57,18 @@ TEST(GuestMemory, CStringBounded) {
     EXPECT_FALSE(mem.read_cstring(Gpa{0x100000}, 1 << 20));  // runs off the region
 }
 
+TEST(GuestMemory, SharedMappingOutlivesTheRegion) {
+    std::shared_ptr<uint8_t> kept;
+    {
+        auto mem = two_regions();
+        ASSERT_TRUE(mem.write<uint32_t>(Gpa{0x1000}, 0xabcd1234));
+        kept = mem.regions().front().shared_mapping();
+        EXPECT_EQ(kept.get(), mem.regions().front().host());
+    }
+    uint32_t v;
+    std::memcpy(&v, kept.get() + 0x1000, sizeof v);  // still mapped
+    EXPECT_EQ(v, 0xabcd1234u);
+}
+
 }  // namespace
 }  // namespace pvhv

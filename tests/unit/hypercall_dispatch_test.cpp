@@ -4,10 +4,12 @@
 #include <cstring>
 
 #include "fake_hypercall_domain.h"
+#include "hv/gnttab/grant_table.h"
 #include "hv/hypercall/dispatcher.h"
 #include "hv/hypercall/handlers.h"
 #include "hv/xen_public.h"
 
+#include <xen/grant_table.h>
 #include <xen/vcpu.h>
 
 namespace pvhv {
@@ -145,6 +147,55 @@ TEST_F(HypercallTest, AddToPhysmapSharedInfo) {
     EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
     EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 1 << 20), -XEN_EFAULT);
     EXPECT_EQ(domain.shared_info_gfn, Gfn{0x42});  // refused calls changed nothing
+}
+
+TEST_F(HypercallTest, AddToPhysmapGrantTable) {
+    xen_add_to_physmap_t x{};
+    x.domid = DOMID_SELF;
+    x.space = XENMAPSPACE_grant_table;
+    x.idx = 3;
+    x.gpfn = 0x20000;  // the domain decides whether it is a hole
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), 0);
+    ASSERT_EQ(domain.grant_frames.size(), 1u);
+    EXPECT_EQ(domain.grant_frames[0].first, 3u);
+    EXPECT_EQ(domain.grant_frames[0].second, Gfn{0x20000});
+    // A v2 status frame is just a huge index with v1: the domain's -EINVAL comes back.
+    x.idx = XENMAPIDX_grant_table_status;
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EINVAL);
+    x.idx = 0;
+    x.domid = 0;  // dom0's table is not the guest's to place
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, x));
+    EXPECT_EQ(call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x8000), -XEN_EPERM);
+    EXPECT_EQ(domain.grant_frames.size(), 1u);
+}
+
+TEST_F(HypercallTest, GrantTableOpIsDispatched) {
+    gnttab_query_size_t q{DOMID_SELF, 0, 0, 99};
+    ASSERT_TRUE(mem.write(Gpa{0x8000}, q));
+    // Without a grant table the domain has no grant_table_op.
+    EXPECT_EQ(call(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, 0x8000, 1), -XEN_ENOSYS);
+
+    class WithTable : public testing::FakeHypercallDomain {
+      public:
+        GrantTable* grant_table() override { return table.get(); }
+        std::shared_ptr<GrantTable> table;
+    } with_table;
+    with_table.table = *GrantTable::create(
+        {with_table.id(), 64}, *GrantTable::allocate_frames(with_table.id(), 64),
+        std::make_unique<LayoutGrantableRam>(mem, std::vector<PhysRange>{{0, 1 << 20}}));
+    GuestLinearAccess guest(mem, PagingMode{});
+    HypercallContext ctx{guest, with_table, VcpuId{0}};
+    EXPECT_EQ(dispatch_hypercall(
+                  ctx, HypercallArgs{__HYPERVISOR_grant_table_op, {GNTTABOP_query_size, 0x8000, 1}},
+                  counters),
+              0);
+    q = *mem.read<gnttab_query_size_t>(Gpa{0x8000});
+    EXPECT_EQ(q.status, GNTST_okay);
+    EXPECT_EQ(q.nr_frames, 1u);
+    EXPECT_EQ(q.max_nr_frames, 64u);
+    EXPECT_EQ(counters.hypercalls[__HYPERVISOR_grant_table_op].load(), 2u);
 }
 
 TEST_F(HypercallTest, RegisterVcpuInfo) {

@@ -106,6 +106,32 @@ class ControlServerTest : public ::testing::Test {
         return nullptr;
     }
 
+    // A guest that shuts down with `reason` once pvd has asked it (through its PV control).
+    static std::thread shut_down_when_asked(std::shared_ptr<testing::FakeDomainState> d,
+                                            ShutdownReason reason) {
+        return std::thread([d, reason] {
+            for (int i = 0; i < 500; ++i) {
+                {
+                    std::lock_guard l(d->mu);
+                    if (!d->shutdown_requests.empty()) break;
+                }
+                std::this_thread::sleep_for(10ms);
+            }
+            d->guest_shutdown(reason);
+        });
+    }
+
+    // Another pvctl destroys domain `id` over its own connection.
+    void destroy_elsewhere(uint32_t id) {
+        UnixConnector c(dir_, nullptr);
+        auto conn = c.connect(false);
+        ASSERT_TRUE(conn);
+        control::Request r;
+        r.mutable_destroy()->mutable_domain()->set_id(id);
+        auto reply = call(**conn, r);
+        EXPECT_TRUE(reply && reply->error().empty());
+    }
+
     size_t domains() {
         return on_loop([this] { return manager_->size(); });
     }
@@ -162,26 +188,75 @@ TEST_F(ControlServerTest, ListDestroyByNameAndId) {
 TEST_F(ControlServerTest, ShutdownReportsTheMissingPvControlInterface) {
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 1);
-    EXPECT_NE(err_.str().find("domain g has no PV control interface (xenstore arrives with the PV "
-                              "core); use destroy"),
+    EXPECT_NE(err_.str().find("domain g has no PV control interface (it has not talked to "
+                              "xenstore); use -F to stop it anyway, or destroy"),
               std::string::npos)
         << err_.str();
+    EXPECT_EQ(domains(), 1u);
+}
+
+TEST_F(ControlServerTest, ForcedShutdownWithoutPvControlDestroysAtOnce) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    EXPECT_EQ(pvctl({"shutdown", "-F", "g"}), 0) << err_.str();
+    EXPECT_NE(err_.str().find("domain g has no PV control interface; forced (-F) to shut down"),
+              std::string::npos)
+        << err_.str();
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, ForcedRebootWithoutPvControlRestarts) {
+    std::ofstream(dir_ + "/r.cfg") << "name = 'r'\nkernel = '/boot/vmlinux'\non_reboot = 'restart'\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/r.cfg"}), 0);
+    EXPECT_EQ(pvctl({"reboot", "-w", "-F", "r"}), 0) << err_.str();
+    wait_built(2);
+    EXPECT_EQ(domains(), 1u);
+    EXPECT_TRUE(wait_built(1)->destroyed);
+}
+
+TEST_F(ControlServerTest, ShutdownWaitTimesOutWhenTheGuestIgnoresIt) {
+    factory_.pv_control = true;
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    EXPECT_EQ(pvctl({"shutdown", "-w", "-t", "1", "g"}), 1);
+    EXPECT_NE(err_.str().find("domain g did not shut down within 1 s of the request (it still "
+                              "runs: -F stops it, or destroy)"),
+              std::string::npos)
+        << err_.str();
+    EXPECT_EQ(domains(), 1u);
+    std::lock_guard lock(factory_.last()->mu);
+    EXPECT_EQ(factory_.last()->shutdown_requests, std::vector{ShutdownReason::Poweroff});
+}
+
+TEST_F(ControlServerTest, ForcedShutdownDestroysWhenTheTimeoutPasses) {
+    factory_.pv_control = true;
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    // Without -w pvctl returns at once; pvd keeps the deadline and applies -F itself.
+    EXPECT_EQ(pvctl({"shutdown", "-F", "-t", "1", "g"}), 0) << err_.str();
+    EXPECT_EQ(domains(), 1u);
+    for (int i = 0; i < 300 && domains() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(domains(), 0u);
+}
+
+TEST_F(ControlServerTest, RebootWaitReturnsOnceTheDomainRestarted) {
+    factory_.pv_control = true;
+    std::ofstream(dir_ + "/r.cfg") << "name = 'r'\nkernel = '/boot/vmlinux'\non_reboot = 'restart'\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/r.cfg"}), 0);
+    auto d = wait_built(1);
+    std::thread guest = shut_down_when_asked(d, ShutdownReason::Reboot);
+    EXPECT_EQ(pvctl({"reboot", "-w", "r"}), 0) << err_.str();
+    guest.join();
+    {
+        std::lock_guard l(d->mu);
+        EXPECT_EQ(d->shutdown_requests, std::vector{ShutdownReason::Reboot});
+    }
+    wait_built(2);
+    EXPECT_EQ(domains(), 1u);
 }
 
 TEST_F(ControlServerTest, ShutdownWaitReturnsOnceTheDomainStopped) {
     factory_.pv_control = true;
     ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
     auto d = wait_built(1);
-    std::thread guest([&] {
-        for (int i = 0; i < 500; ++i) {
-            {
-                std::lock_guard l(d->mu);
-                if (!d->shutdown_requests.empty()) break;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        d->guest_shutdown(ShutdownReason::Poweroff);
-    });
+    std::thread guest = shut_down_when_asked(d, ShutdownReason::Poweroff);
     EXPECT_EQ(pvctl({"shutdown", "-w", "g"}), 0) << err_.str();
     guest.join();
     EXPECT_EQ(domains(), 0u);
@@ -195,12 +270,7 @@ TEST_F(ControlServerTest, ConsoleEndsWhenTheDomainIsDestroyedElsewhere) {
         std::this_thread::sleep_for(100ms);
         d->guest_console("line\n");
         std::this_thread::sleep_for(50ms);
-        UnixConnector c(dir_, nullptr);
-        auto conn = c.connect(false);
-        control::Request r;
-        r.mutable_destroy()->mutable_domain()->set_id(1);
-        auto reply = call(**conn, r);
-        EXPECT_TRUE(reply && reply->error().empty());
+        destroy_elsewhere(1);
     });
     EXPECT_EQ(pvctl({"console", "g"}), 0);
     other.join();
@@ -217,24 +287,127 @@ TEST_F(ControlServerTest, CtrlBracketDetachesTheConsoleAndRestoresTheTerminal) {
     ASSERT_EQ(::unlockpt(master), 0);
     const int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
     ASSERT_GE(tty, 0);
+    termios before{};
+    ASSERT_EQ(::tcgetattr(tty, &before), 0);
+    termios attached{};
     std::thread user([&] {
         std::this_thread::sleep_for(100ms);
         d->guest_console("login: ");
         std::this_thread::sleep_for(50ms);
-        const char keys[] = {'x', 0x1d};
-        EXPECT_EQ(::write(master, keys, sizeof keys), 2);
+        ::tcgetattr(tty, &attached);
+        const char keys[] = {'r', 'o', 0x03, '\r', 0x1d, 'z'};  // Ctrl-C is for the guest
+        EXPECT_EQ(::write(master, keys, sizeof keys), 6);
     });
     EXPECT_EQ(pvctl({"console", "g"}, tty), 0);
     user.join();
     EXPECT_EQ(out_.str(), "login: ");
     EXPECT_NE(err_.str().find("Ctrl-] detaches"), std::string::npos);
+    // Raw while attached: no echo, no line editing, no signal keys, no CR/NL translation.
+    EXPECT_FALSE(attached.c_lflag & (ICANON | ECHO | ISIG | IEXTEN));
+    EXPECT_FALSE(attached.c_iflag & (ICRNL | IXON));
+    // What was typed before Ctrl-] reached the domain, as typed; nothing after it.
+    for (int i = 0; i < 200 && on_loop([&] { return d->console_input.size(); }) < 4; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), std::string("ro\x03\r"));
     termios t{};
     ASSERT_EQ(::tcgetattr(tty, &t), 0);
+    EXPECT_EQ(t.c_lflag, before.c_lflag);
+    EXPECT_EQ(t.c_iflag, before.c_iflag);
     EXPECT_TRUE(t.c_lflag & ICANON);
     EXPECT_TRUE(t.c_lflag & ECHO);
     EXPECT_EQ(domains(), 1u);  // detaching leaves the domain running
     ::close(tty);
     ::close(master);
+}
+
+TEST_F(ControlServerTest, PipedInputIsForwardedAndItsEndDetaches) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    std::thread user([&] {
+        std::this_thread::sleep_for(100ms);
+        const char keys[] = "echo hi\n\x1d more\n";  // no escape character on a pipe
+        EXPECT_EQ(::write(p[1], keys, sizeof keys - 1), static_cast<ssize_t>(sizeof keys - 1));
+        ::close(p[1]);
+    });
+    EXPECT_EQ(pvctl({"console", "g"}, p[0]), 0);
+    user.join();
+    ::close(p[0]);
+    EXPECT_EQ(err_.str().find("Ctrl-]"), std::string::npos);  // no hint without a terminal
+    for (int i = 0; i < 200 && on_loop([&] { return d->console_input.size(); }) < 15; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), "echo hi\n\x1d more\n");
+    EXPECT_EQ(domains(), 1u);
+}
+
+TEST_F(ControlServerTest, InputThatEndsEmptyLeavesAnOutputOnlyStream) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    ::close(p[1]);  // like < /dev/null: at its end before anything was typed
+    std::thread other([&] {
+        std::this_thread::sleep_for(150ms);
+        d->guest_console("still streaming\n");
+        std::this_thread::sleep_for(50ms);
+        destroy_elsewhere(1);
+    });
+    EXPECT_EQ(pvctl({"console", "g"}, p[0]), 0);
+    other.join();
+    ::close(p[0]);
+    EXPECT_EQ(out_.str(), "still streaming\n");
+    EXPECT_NE(err_.str().find("destroyed"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, ForegroundCreateForwardsInputAndOutlivesItsEnd) {
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    std::thread guest([&] {
+        auto d = wait_built(1);
+        EXPECT_EQ(::write(p[1], "abc", 3), 3);
+        ::close(p[1]);  // the end of input does not end -F
+        for (int i = 0; i < 200 && on_loop([&] { return d->console_input; }) != "abc"; ++i)
+            std::this_thread::sleep_for(10ms);
+        d->guest_console("ABC\n");
+        std::this_thread::sleep_for(50ms);
+        d->guest_shutdown(ShutdownReason::Poweroff);
+    });
+    EXPECT_EQ(pvctl({"create", "-F", "-q", dir_ + "/g.cfg"}, p[0]), 0) << err_.str();
+    guest.join();
+    ::close(p[0]);
+    EXPECT_EQ(out_.str(), "ABC\n");
+    EXPECT_EQ(on_loop([&] { return factory_.last()->console_input; }), "abc");
+}
+
+TEST_F(ControlServerTest, PauseUnpauseAndTheListFlag) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    ASSERT_EQ(pvctl({"pause", "g"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("--p---"), std::string::npos) << out_.str();
+    EXPECT_EQ(pvctl({"pause", "1"}), 1);
+    EXPECT_NE(err_.str().find("already paused"), std::string::npos);
+    ASSERT_EQ(pvctl({"unpause", "1"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"list"}), 0);
+    EXPECT_NE(out_.str().find("r-----"), std::string::npos) << out_.str();
+    EXPECT_EQ(pvctl({"unpause", "g"}), 1);
+    EXPECT_NE(err_.str().find("is not paused"), std::string::npos);
+    EXPECT_EQ(pvctl({"pause", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, ConsoleInputNeedsAnAttachedConsole) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    auto d = wait_built(1);
+    auto conn = connector_->connect(false);
+    ASSERT_TRUE(conn);
+    control::Request r;
+    r.mutable_console_input()->set_data("x");
+    auto reply = call(**conn, r);
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->error().find("without an attached console"), std::string::npos);
+    EXPECT_EQ(on_loop([&] { return d->console_input; }), "");
 }
 
 TEST_F(ControlServerTest, InterruptedForegroundCreateExits130AndTheDomainIsDestroyed) {
@@ -372,6 +545,23 @@ TEST_F(ControlServerTest, InfoAndTop) {
     EXPECT_NE(out_.str().find("g (id 1)"), std::string::npos);
     EXPECT_NE(out_.str().find("42"), std::string::npos);
     EXPECT_NE(out_.str().find("console_io"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, DebugDumpByNameAndId) {
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/g.cfg"}), 0);
+    {
+        auto d = wait_built(1);
+        std::lock_guard l(d->mu);
+        d->debug_text = "d1 event channels (2-level): 0 ports in use\n";
+    }
+    ASSERT_EQ(pvctl({"debug-dump", "g"}), 0) << err_.str();
+    EXPECT_EQ(out_.str(), "d1 event channels (2-level): 0 ports in use\n");
+    ASSERT_EQ(pvctl({"debug-dump", "1"}), 0) << err_.str();
+    EXPECT_NE(out_.str().find("event channels"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "nope"}), 1);
+    EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
+    EXPECT_EQ(pvctl({"debug-dump", "9"}), 1);
+    EXPECT_NE(err_.str().find("no domain with id 9"), std::string::npos);
 }
 
 TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {

@@ -134,6 +134,68 @@ TEST_F(DomainManagerTest, ObserverCallbacksArePostedToTheLoop) {
     EXPECT_EQ(ss.str(), "hello world\n");
 }
 
+TEST_F(DomainManagerTest, ByteAtATimeOutputIsCoalescedOnTheLoop) {
+    auto w = std::make_shared<RecordingWatcher>();
+    ASSERT_TRUE(mgr_->create(config("a"), w));
+    drain();  // the Running state change
+    auto dom = factory_.last();
+    const std::string text = "a UART writes one byte per exit\n";
+    from_vcpu_thread([&] {
+        for (char c : text) dom->guest_console(std::string_view(&c, 1));
+    });
+    io_.restart();
+    EXPECT_EQ(io_.poll(), 1u);  // one handler for the whole burst, not one per byte
+    EXPECT_EQ(w->console, text);
+}
+
+TEST_F(DomainManagerTest, OutputFlushedWhileDestroyingComesBeforeTheExit) {
+    struct OrderWatcher : RecordingWatcher {
+        std::string console_at_exit;
+        void on_exited(DomId id, const ExitInfo& i) override {
+            console_at_exit = console;
+            RecordingWatcher::on_exited(id, i);
+        }
+    };
+    auto w = std::make_shared<OrderWatcher>();
+    auto id = mgr_->create(config("a"), w);
+    ASSERT_TRUE(id);
+    factory_.last()->console_on_destroy = "last line from the ring\n";
+    ASSERT_TRUE(mgr_->destroy(*id, "test"));
+    EXPECT_EQ(w->console_at_exit, "last line from the ring\n");
+    ASSERT_EQ(w->exits.size(), 1u);
+    drain();  // nothing left over for a domain that is gone
+    EXPECT_EQ(w->console, "last line from the ring\n");
+}
+
+TEST_F(DomainManagerTest, PauseAndUnpauseFollowTheState) {
+    auto id = mgr_->create(config("a"), nullptr);
+    ASSERT_TRUE(id);
+    auto dom = factory_.last();
+    ASSERT_TRUE(mgr_->pause(*id));
+    EXPECT_EQ(mgr_->list()[0].state, DomainState::Paused);
+    auto again = mgr_->pause(*id);
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().message.find("already paused"), std::string::npos);
+    ASSERT_TRUE(mgr_->unpause(*id));
+    EXPECT_EQ(mgr_->list()[0].state, DomainState::Running);
+    auto not_paused = mgr_->unpause(*id);
+    ASSERT_FALSE(not_paused);
+    EXPECT_NE(not_paused.error().message.find("is not paused (running)"), std::string::npos);
+    drain();  // Paused/Running reports change nothing in the manager
+    EXPECT_EQ(mgr_->size(), 1u);
+    from_vcpu_thread([&] { dom->guest_shutdown(ShutdownReason::Poweroff); });
+    auto c2 = config("b");
+    c2.on_poweroff = ShutdownAction::Preserve;
+    auto b = mgr_->create(c2, nullptr);
+    ASSERT_TRUE(b);
+    from_vcpu_thread([&] { factory_.last()->guest_shutdown(ShutdownReason::Poweroff); });
+    drain();
+    auto stopped = mgr_->pause(*b);
+    ASSERT_FALSE(stopped);
+    EXPECT_NE(stopped.error().message.find("domain b is not running (shutdown)"), std::string::npos);
+    EXPECT_EQ(mgr_->pause(DomId{77}).error().xen_errno, XEN_ESRCH);
+}
+
 TEST_F(DomainManagerTest, PoweroffWithDestroyActionEndsTheDomain) {
     auto w = std::make_shared<RecordingWatcher>();
     bool empty = false;
@@ -270,13 +332,50 @@ TEST_F(DomainManagerTest, ShutdownWithoutPvControlIsAClearError) {
     auto id = mgr_->create(config("a"), nullptr);
     auto r = mgr_->shutdown(*id, ShutdownReason::Poweroff);
     ASSERT_FALSE(r);
-    EXPECT_EQ(
-        r.error().message,
-        "domain a has no PV control interface (xenstore arrives with the PV core); use destroy");
+    EXPECT_EQ(r.error().xen_errno, XEN_EOPNOTSUPP);
+    EXPECT_EQ(r.error().message,
+              "domain a has no PV control interface (it has not talked to xenstore); use -F to "
+              "stop it anyway, or destroy");
     factory_.pv_control = true;
     auto id2 = mgr_->create(config("b"), nullptr);
     ASSERT_TRUE(mgr_->shutdown(*id2, ShutdownReason::Poweroff));
     EXPECT_EQ(factory_.last()->shutdown_requests.size(), 1u);
+}
+
+TEST_F(DomainManagerTest, ForcedPoweroffDestroys) {
+    auto w = std::make_shared<RecordingWatcher>();
+    auto id = mgr_->create(config("a"), w);
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(mgr_->force_shutdown(*id, ShutdownReason::Poweroff, "test"));
+    EXPECT_EQ(mgr_->size(), 0u);
+    ASSERT_EQ(w->exits.size(), 1u);
+    EXPECT_EQ(w->exits[0].exit_code, kExitDestroyed);
+    EXPECT_TRUE(factory_.last()->destroyed);
+    EXPECT_FALSE(mgr_->force_shutdown(*id, ShutdownReason::Poweroff, "again"));
+}
+
+TEST_F(DomainManagerTest, ForcedRebootResetsThroughOnReboot) {
+    auto w = std::make_shared<RecordingWatcher>();
+    auto c = config("a");
+    c.on_reboot = ShutdownAction::Restart;
+    auto id = mgr_->create(c, w);
+    ASSERT_TRUE(id);
+    auto first = factory_.last();
+    ASSERT_TRUE(mgr_->force_shutdown(*id, ShutdownReason::Reboot, "test"));
+    drain();  // the old domain's Dying/Dead arrive and are ignored
+    EXPECT_TRUE(first->destroyed);
+    ASSERT_EQ(w->restarts.size(), 1u);
+    EXPECT_EQ(w->restarts[0].first, *id);
+    EXPECT_EQ(mgr_->size(), 1u);
+    EXPECT_TRUE(mgr_->exists(w->restarts[0].second));
+    EXPECT_TRUE(w->exits.empty());
+
+    c.name = "b";
+    c.on_reboot = ShutdownAction::Destroy;
+    auto id2 = mgr_->create(c, w);
+    ASSERT_TRUE(mgr_->force_shutdown(*id2, ShutdownReason::Reboot, "test"));
+    ASSERT_EQ(w->exits.size(), 1u);
+    EXPECT_EQ(w->exits[0].reason, ShutdownReason::Reboot);
 }
 
 TEST_F(DomainManagerTest, ExpiredWatchersAreSkipped) {
@@ -313,6 +412,15 @@ TEST_F(DomainManagerTest, ListReportsConfigAndState) {
     EXPECT_EQ(l[0].config.memory_mib, 64u);
     EXPECT_EQ(l[0].transport, "pio");
     EXPECT_EQ(l[0].console_log, (dir_ / "console" / "a.log").string());
+}
+
+TEST_F(DomainManagerTest, DebugDumpComesFromTheDomain) {
+    auto a = mgr_->create(config("a"), nullptr);
+    ASSERT_TRUE(a);
+    auto text = mgr_->debug_dump(*a);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "fake PV state\n");
+    EXPECT_EQ(mgr_->debug_dump(DomId{99}).error().xen_errno, XEN_ESRCH);
 }
 
 }  // namespace

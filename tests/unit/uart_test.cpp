@@ -58,6 +58,59 @@ TEST_F(UartFixture, InputRaisesReceiveInterrupt) {
     EXPECT_EQ(in(0x3fd) & 1, 0);
 }
 
+TEST_F(UartFixture, ReceiveFifoRefillsFromTypedInputInOrder) {
+    std::string typed;
+    for (int i = 0; i < 40; ++i) typed += static_cast<char>('A' + i % 26);
+    EXPECT_EQ(uart.input(typed), typed.size());
+    std::string got;
+    while (in(0x3fd) & 1) got += static_cast<char>(in(0x3f8));
+    EXPECT_EQ(got, typed);
+    EXPECT_EQ(in(0x3f8), 0);  // empty RBR reads 0
+}
+
+TEST_F(UartFixture, ReceiveInterruptFollowsIerAndOutranksThr) {
+    uart.input("x");
+    EXPECT_TRUE(irqs.empty());           // IER = 0: data ready, but no interrupt
+    EXPECT_EQ(in(0x3fd) & 1, 1);
+    EXPECT_EQ(in(0x3fa) & 0x0f, 0x01);  // IIR: none pending
+    outb(0x3f9, 0x03);                   // RX and THR-empty interrupts
+    ASSERT_FALSE(irqs.empty());
+    EXPECT_TRUE(irqs.back());
+    EXPECT_EQ(in(0x3fa) & 0x0f, 0x04);  // received data first
+    EXPECT_EQ(in(0x3f8), 'x');
+    EXPECT_EQ(in(0x3fa) & 0x0f, 0x02);  // then THR empty (and reading IIR acks it)
+    EXPECT_FALSE(irqs.back());
+    outb(0x3f9, 0x00);
+    uart.input("y");
+    EXPECT_FALSE(irqs.back());
+}
+
+TEST_F(UartFixture, FcrClearsTheReceiveFifoNotTheTypedQueue) {
+    const std::string typed = "0123456789abcdefXYZ";  // 16 in the FIFO, 3 queued behind
+    uart.input(typed);
+    outb(0x3fa, 0x07);  // FCR: enable, clear RX, clear TX
+    std::string got;
+    while (in(0x3fd) & 1) got += static_cast<char>(in(0x3f8));
+    EXPECT_EQ(got, "XYZ");
+}
+
+TEST_F(UartFixture, TypedInputIsBounded) {
+    const std::string flood(Uart8250::kInputLimit + Uart8250::kRxFifoSize + 100, 'z');
+    EXPECT_EQ(uart.input(flood), Uart8250::kInputLimit + Uart8250::kRxFifoSize);
+    EXPECT_EQ(uart.input("more"), 0u);
+    in(0x3f8);
+    EXPECT_EQ(uart.input("more"), 1u);  // one byte of room again
+}
+
+TEST_F(UartFixture, LoopbackOverrunSetsOeUntilLsrIsRead) {
+    outb(0x3fc, 0x10);  // MCR loop
+    for (int i = 0; i < 17; ++i) outb(0x3f8, static_cast<uint8_t>(i));
+    EXPECT_EQ(out, "");  // loopback: nothing leaves
+    EXPECT_EQ(in(0x3fd) & 0x03, 0x03);  // data ready + overrun
+    EXPECT_EQ(in(0x3fd) & 0x02, 0x00);  // OE clears on read
+    for (int i = 0; i < 16; ++i) EXPECT_EQ(in(0x3f8), i);
+}
+
 TEST(Bus, RejectsOverlapAndMisses) {
     Bus bus{"pio"};
     struct Null : BusDevice {

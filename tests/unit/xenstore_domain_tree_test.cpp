@@ -19,7 +19,8 @@ struct XenstoreDomainTree : ::testing::Test {
                         .max_memory_kib = 0,
                         .vcpus = 2,
                         .store_port = 1,
-                        .store_ring_ref = 0xfeffc};
+                        .store_ring_ref = 0xfeffc,
+                        .console = std::nullopt};
     void TearDown() override { EXPECT_TRUE(xs.check_invariants()); }
 };
 
@@ -40,6 +41,27 @@ TEST_F(XenstoreDomainTree, LayoutAndValuesAsXl) {
     EXPECT_EQ(format_perms_text(*dom0.get_perms(d + "/control/shutdown")), "n4");
     EXPECT_EQ(format_perms_text(*dom0.get_perms(d + "/data")), "n4");
     EXPECT_EQ(default_uuid(DomId{0x1234}), "00000000-0000-0000-0000-000000001234");
+}
+
+TEST_F(XenstoreDomainTree, PrimaryConsoleNodesAsLibxl) {
+    spec.console = DomainTreeSpec::Console{.ring_ref = 0xfeff1, .port = 2};
+    ASSERT_TRUE(create_domain_tree(dom0, spec));
+    const std::string fe = "/local/domain/4/console", be = "/local/domain/0/backend/console/4/0";
+    EXPECT_EQ(console_backend_path(DomId{4}), be);
+    EXPECT_EQ(*dom0.read(fe + "/ring-ref"), std::to_string(0xfeff1));
+    EXPECT_EQ(*dom0.read(fe + "/port"), "2");
+    EXPECT_EQ(*dom0.read(fe + "/type"), "xenconsoled");
+    EXPECT_EQ(*dom0.read(fe + "/backend"), be);
+    EXPECT_EQ(*dom0.read(fe + "/backend-id"), "0");
+    EXPECT_EQ(*dom0.read(be + "/frontend"), fe);
+    EXPECT_EQ(*dom0.read(be + "/frontend-id"), "4");
+    EXPECT_EQ(*dom0.read(be + "/state"), "1");
+    XsClient guest{xs, DomId{4}};
+    EXPECT_EQ(*guest.read(be + "/protocol"), "vt100");  // the guest reads its backend
+    EXPECT_EQ(err(guest.write(fe + "/ring-ref", "1")), XEN_EACCES);
+    EXPECT_EQ(err(guest.write(be + "/state", "4")), XEN_EACCES);
+    ASSERT_TRUE(destroy_domain_tree(dom0, DomId{4}));
+    EXPECT_EQ(err(dom0.read(be)), XEN_ENOENT);
 }
 
 TEST_F(XenstoreDomainTree, GuestMayUseItsControlNodesButNotRewriteItsIdentity) {

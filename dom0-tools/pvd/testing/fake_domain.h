@@ -24,6 +24,9 @@ struct FakeDomainState {
     bool pv_control = false;
     std::vector<ShutdownReason> shutdown_requests;
     CountersSnapshot counters;
+    std::string console_on_destroy;  // output a back-end flushes while the domain goes away
+    std::string console_input;       // what pvctl typed, as the domain received it
+    std::string debug_text = "fake PV state\n";
 
     // Act like the guest from a "vCPU thread": the observer must only post.
     void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
@@ -52,13 +55,18 @@ class FakeDomain final : public GuestDomain {
         s_->observer->state_changed(s_->id, DomainState::Running, std::nullopt);
         return {};
     }
+    Result<void> pause() override { return move(DomainState::Running, DomainState::Paused); }
+    Result<void> unpause() override { return move(DomainState::Paused, DomainState::Running); }
     void destroy() override {
+        std::string last_words;
         {
             std::lock_guard lock(s_->mu);
             if (s_->destroyed) return;
             s_->destroyed = true;
             s_->state = DomainState::Dead;
+            last_words = s_->console_on_destroy;
         }
+        if (!last_words.empty()) s_->observer->console_output(s_->id, last_words);
         // The real Domain reports Dying/Dead from the destroying thread, too.
         s_->observer->state_changed(s_->id, DomainState::Dying, std::nullopt);
         s_->observer->state_changed(s_->id, DomainState::Dead, std::nullopt);
@@ -73,6 +81,10 @@ class FakeDomain final : public GuestDomain {
     }
     std::string transport() const override { return "pio"; }
     std::optional<std::chrono::nanoseconds> cpu_time() const override { return std::nullopt; }
+    std::string debug_dump() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->debug_text;
+    }
     bool has_pv_control() const override {
         std::lock_guard lock(s_->mu);
         return s_->pv_control;
@@ -82,8 +94,24 @@ class FakeDomain final : public GuestDomain {
         s_->shutdown_requests.push_back(r);
         return {};
     }
+    Result<size_t> console_input(std::string_view bytes) override {
+        std::lock_guard lock(s_->mu);
+        s_->console_input.append(bytes);
+        return bytes.size();
+    }
 
   private:
+    // As the hv core: only from `from`, and the observer hears of it.
+    Result<void> move(DomainState from, DomainState to) {
+        {
+            std::lock_guard lock(s_->mu);
+            if (s_->state != from) return fail(XEN_EINVAL, std::string("domain is ") + to_string(s_->state));
+            s_->state = to;
+        }
+        s_->observer->state_changed(s_->id, to, std::nullopt);
+        return {};
+    }
+
     std::shared_ptr<FakeDomainState> s_;
     bool fail_start_;
 };

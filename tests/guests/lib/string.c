@@ -71,3 +71,32 @@ _Bool cmdline_get(const char *cmdline, const char *key, char *out, size_t out_si
 	}
 	return 0;
 }
+
+void u32_to_str(char *out, unsigned int v)
+{
+	char tmp[10];
+	unsigned int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*out++ = tmp[--n];
+	*out = '\0';
+}
+
+_Bool str_to_u32(const char *s, unsigned int *v)
+{
+	uint64_t x = 0;
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		x = x * 10 + (unsigned int)(*s - '0');
+		if (x > 0xffffffffu)
+			return 0;
+	}
+	*v = (unsigned int)x;
+	return 1;
+}

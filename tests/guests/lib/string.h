@@ -3,6 +3,7 @@
 #define GUEST_STRING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
@@ -14,5 +15,10 @@ int strcmp(const char *a, const char *b);
 /* Value of "key=value" in a space-separated command line, copied to out (NUL-terminated);
  * returns false when the key is absent. */
 _Bool cmdline_get(const char *cmdline, const char *key, char *out, size_t out_size);
+
+/* Decimal conversions: out needs 11 bytes; str_to_u32 takes digits only (no sign, no
+ * trailing text) and fails on overflow or an empty string. */
+void u32_to_str(char *out, unsigned int v);
+_Bool str_to_u32(const char *s, unsigned int *v);
 
 #endif
