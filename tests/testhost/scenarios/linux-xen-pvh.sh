@@ -3,7 +3,7 @@
 # (pvd looks for System.map next to the kernel). With Xen's pvclock (vcpu_time_info, kept by KVM's
 # kvmclock), the singleshot timer on VIRQ_TIMER and per-vCPU upcall vectors, Linux calibrates its TSC
 # from the pvclock, uses the "xen" clocksource and clockevent, reaches init and powers off through ACPI
-# S5. Reports the boot milestones; xenbus and the hvc0 console wait for xenstore and the PV console.
+# S5. Reports the boot milestones (hvc0, with the PV console; xenbus prints nothing without devices).
 # testhost-needs: pvd pvctl
 # testhost-timeout: 600
 . /scenarios/common.sh
