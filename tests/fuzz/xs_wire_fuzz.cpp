@@ -145,7 +145,7 @@ struct World {
         (void)create_dom0_tree(dom0);
         // One full standard tree; the second domain gets only its home (setup dominates the
         // cost of an input).
-        auto a = create_domain_tree(dom0, DomainTreeSpec{DomId{1}, "one", "", 1024, 0, 1, 1, 2});
+        auto a = create_domain_tree(dom0, DomainTreeSpec{DomId{1}, "one", "", 1024, 0, 1, 1, 2, std::nullopt});
         if (!a || !dom0.mkdir("/local/domain/2") ||
             !dom0.set_perms("/local/domain/2", {{DomId{2}, kPermNone}, {DomId{1}, kPermRead}}))
             die("setup");
