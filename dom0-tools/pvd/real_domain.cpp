@@ -49,11 +49,10 @@ class RealDomain final : public GuestDomain {
 
 class RealFactory final : public DomainFactory {
   public:
-    RealFactory(boost::asio::io_context& io, std::shared_ptr<Dom0EventChannels> channels)
-        : io_(io), dom0_channels_(std::move(channels)) {}
+    explicit RealFactory(boost::asio::io_context& io) : io_(io) {}
     static Result<std::unique_ptr<RealFactory>> create(boost::asio::io_context& io) {
         // Two steps: dom0's event channels register in the registry the factory owns.
-        auto f = std::make_unique<RealFactory>(io, nullptr);
+        auto f = std::make_unique<RealFactory>(io);
         auto channels = Dom0EventChannels::create(f->registry_);
         if (!channels) return std::unexpected(channels.error());
         f->dom0_channels_ = std::move(*channels);

@@ -34,16 +34,13 @@ void Dom0EventChannels::EventfdDelivery::set_pending(EvtchnPort port, VcpuId) {
 
 Result<std::shared_ptr<Dom0EventChannels>> Dom0EventChannels::create(DomainRegistry& registry) {
     // dom0 is pvd: one "vCPU", the loop; notify vCPUs have no meaning for eventfds.
-    auto channels = std::shared_ptr<Dom0EventChannels>(new Dom0EventChannels(registry, nullptr));
+    auto channels = std::shared_ptr<Dom0EventChannels>(new Dom0EventChannels(registry));
     auto table = PortTable::create(kDom0, 1, &channels->delivery_);
     if (!table) return std::unexpected(table.error());
     channels->table_ = std::move(*table);
     if (auto r = registry.add(kDom0, channels->table_); !r) return std::unexpected(r.error());
     return channels;
 }
-
-Dom0EventChannels::Dom0EventChannels(DomainRegistry& registry, std::shared_ptr<PortTable> table)
-    : registry_(registry), table_(std::move(table)) {}
 
 Dom0EventChannels::~Dom0EventChannels() {
     if (!table_) return;

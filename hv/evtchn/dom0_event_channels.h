@@ -60,7 +60,7 @@ private:
         std::map<uint32_t, int> fds_;  // bound port -> its Dom0Port's eventfd (borrowed)
     };
 
-    Dom0EventChannels(DomainRegistry& registry, std::shared_ptr<PortTable> table);
+    explicit Dom0EventChannels(DomainRegistry& registry) : registry_(registry) {}
     std::shared_ptr<PortTable> find(DomId guest) const;
 
     DomainRegistry& registry_;
