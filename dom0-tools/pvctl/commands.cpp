@@ -79,6 +79,7 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
     control::Request req;
     auto* c = req.mutable_create();
     *c->mutable_config() = to_proto(parsed->config);
+    devices_to_proto(parsed->devices, *c->mutable_config());
     c->set_attach_console(attach);
     c->set_destroy_on_disconnect(foreground);
     auto reply = call(**conn, req);

@@ -116,9 +116,11 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
         return send_error("this connection is already bound to domain " +
                           std::to_string(bound_->value));
     DomainConfig config;
+    DeviceConfig devices;
     switch (req.source_case()) {
         case control::CreateRequest::kConfig:
             config = from_proto(req.config());
+            devices = devices_from_proto(req.config());
             break;
         case control::CreateRequest::kXlConfig: {
             const auto& x = req.xl_config();
@@ -136,13 +138,15 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
             }
             for (const auto& w : parsed->warnings) reply.add_warnings(w);
             config = parsed->config;
+            devices = parsed->devices;
             break;
         }
         case control::CreateRequest::SOURCE_NOT_SET:
             return send_error("create request without a config");
     }
     const bool follow = req.attach_console() || req.destroy_on_disconnect();
-    auto id = manager_->create(config, follow ? shared_from_this() : nullptr, req.attach_console());
+    auto id = manager_->create(config, follow ? shared_from_this() : nullptr, req.attach_console(),
+                               std::move(devices));
     if (!id) {
         reply.set_error(id.error().message);
         return send(reply);

@@ -76,8 +76,13 @@ Result<DomId> DomainManager::allocate_id() {
 }
 
 Result<DomId> DomainManager::create(const DomainConfig& config,
-                                    std::shared_ptr<DomainWatcher> watcher, bool console) {
+                                    std::shared_ptr<DomainWatcher> watcher, bool console,
+                                    DeviceConfig devices) {
     if (auto v = validate_domain_config(config); !v) return std::unexpected(v.error());
+    if (auto v = validate_device_config(devices); !v) return std::unexpected(v.error());
+    if (!devices.empty())
+        return fail(XEN_EOPNOTSUPP, "domain " + config.name +
+                                        ": PV disks and vifs are not wired into pvd yet");
     std::vector<Watch> watchers;
     if (watcher) watchers.push_back(Watch{watcher, console});
     return build(config, std::move(watchers), {});

@@ -13,6 +13,7 @@
 
 #include "dom0-tools/pvd/console_backlog.h"
 #include "dom0-tools/pvd/console_log.h"
+#include "dom0-tools/pvd/device_config.h"
 #include "dom0-tools/pvd/guest_domain.h"
 
 namespace pvhv::dom0 {
@@ -48,10 +49,10 @@ class DomainManager final : public DomainObserver {
     DomainManager(const DomainManager&) = delete;
     DomainManager& operator=(const DomainManager&) = delete;
 
-    // Builds and starts a domain. `watcher` (may be null) is registered before the
-    // domain starts, so with `console` it sees all console output.
+    // Builds and starts a domain with its PV devices. `watcher` (may be null) is registered
+    // before the domain starts, so with `console` it sees all console output.
     Result<DomId> create(const DomainConfig& config, std::shared_ptr<DomainWatcher> watcher,
-                         bool console = true);
+                         bool console = true, DeviceConfig devices = {});
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
     // (shutdown_request.h follows the request to its end, with a timeout.)

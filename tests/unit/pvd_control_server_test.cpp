@@ -469,14 +469,14 @@ TEST_F(ControlServerTest, XlConfigTextIsParsedByPvd) {
     auto conn = connector_->connect(false);
     control::Request r;
     auto* x = r.mutable_create()->mutable_xl_config();
-    x->set_text("name='t'\nkernel='vmlinux'\nvif=[]\n");
+    x->set_text("name='t'\nkernel='vmlinux'\nvfb=[]\n");
     x->set_path("/srv/t.cfg");
     x->add_overrides("memory=32");
     auto reply = call(**conn, r);
     ASSERT_TRUE(reply);
     ASSERT_TRUE(reply->has_create()) << reply->error();
     ASSERT_EQ(reply->warnings_size(), 1);
-    EXPECT_EQ(reply->warnings(0), "/srv/t.cfg:3: warning: key vif is not supported yet, ignored");
+    EXPECT_EQ(reply->warnings(0), "/srv/t.cfg:3: warning: key vfb is not supported yet, ignored");
     EXPECT_EQ(factory_.last()->config.kernel, "/srv/vmlinux");
     EXPECT_EQ(factory_.last()->config.memory_mib, 32u);
     x->set_text("name='u'\nmemory=[\n");
