@@ -174,6 +174,7 @@ void ControlSession::handle_list() {
         i->set_state(to_proto(d.state));
         if (d.shutdown_reason) i->set_shutdown_reason(to_proto(*d.shutdown_reason));
         *i->mutable_config() = to_proto(d.config);
+        devices_to_proto(d.devices, *i->mutable_config());
         i->set_uptime_ms(static_cast<uint64_t>(d.uptime.count()));
         if (d.cpu_time) i->set_cpu_time_ns(static_cast<uint64_t>(d.cpu_time->count()));
         i->set_transport(d.transport);
