@@ -133,6 +133,31 @@ DeviceConfig devices_from_proto(const control::DomainConfig& p) {
     return c;
 }
 
+control::DeviceKind to_proto(DeviceKind k) {
+    return k == DeviceKind::Vif ? control::DEVICE_VIF : control::DEVICE_VBD;
+}
+
+DeviceKind from_proto(control::DeviceKind k) {
+    return k == control::DEVICE_VIF ? DeviceKind::Vif : DeviceKind::Vbd;
+}
+
+control::DeviceInfo to_proto(const DeviceStatus& s) {
+    control::DeviceInfo p;
+    p.set_kind(to_proto(s.kind));
+    p.set_devid(s.devid);
+    p.set_name(s.name);
+    p.set_backend_id(0);
+    p.set_backend_state(static_cast<uint32_t>(s.xenbus.backend));
+    p.set_frontend_state(s.xenbus.frontend);
+    p.set_event_channel(s.event_channel);
+    p.set_ring_ref(s.ring_ref);
+    p.set_backend_path(s.backend_path);
+    p.set_connected(s.xenbus.connected);
+    p.set_error(s.xenbus.error);
+    for (const auto& [k, v] : s.counters) (*p.mutable_counters())[k] = v;
+    return p;
+}
+
 control::DomainState to_proto(DomainState s) {
     switch (s) {
         case DomainState::Created:

@@ -6,6 +6,7 @@
 
 #include "control.pb.h"
 #include "dom0-tools/pvd/device_config.h"
+#include "dom0-tools/pvd/domain_devices.h"
 #include "hv/domain/domain.h"
 #include "hv/domain/domain_config.h"
 
@@ -24,6 +25,10 @@ back::DiskSpec from_proto(const control::DiskSpec& p);
 back::VifSpec from_proto(const control::VifSpec& p);
 void devices_to_proto(const DeviceConfig& c, control::DomainConfig& p);
 DeviceConfig devices_from_proto(const control::DomainConfig& p);
+
+control::DeviceKind to_proto(DeviceKind k);
+DeviceKind from_proto(control::DeviceKind k);  // unknown values: vbd
+control::DeviceInfo to_proto(const DeviceStatus& s);
 
 control::DomainState to_proto(DomainState s);
 control::ShutdownReason to_proto(ShutdownReason r);
