@@ -34,7 +34,7 @@ DomainDevices::~DomainDevices() {
 Result<uint32_t> DomainDevices::attach_disk(const back::DiskSpec& disk) {
     auto nodes = back::vbd_nodes(ctx_.domid, disk);
     if (!nodes) return std::unexpected(nodes.error());
-    if (devices_.contains({DeviceKind::Vbd, nodes->devid}))
+    if (in_use({DeviceKind::Vbd, nodes->devid}))
         return fail(XEN_EEXIST, "the domain already has a disk " + disk.vdev + " (virtual device " +
                                     std::to_string(nodes->devid) + ")");
     const uint32_t devid = nodes->devid;
@@ -45,11 +45,20 @@ Result<uint32_t> DomainDevices::attach_disk(const back::DiskSpec& disk) {
 Result<uint32_t> DomainDevices::attach_vif(const back::VifSpec& vif) {
     auto nodes = back::vif_nodes(ctx_.domid, vif);
     if (!nodes) return std::unexpected(nodes.error());
-    if (devices_.contains({DeviceKind::Vif, nodes->devid}))
+    if (in_use({DeviceKind::Vif, nodes->devid}))
         return fail(XEN_EEXIST, "the domain already has vif " + std::to_string(nodes->devid));
     const uint32_t devid = nodes->devid;
     return add(DeviceKind::Vif, devid, vif.mac, std::move(nodes),
                ctx_.backends.make_vif(ctx_.domid, devid, vif));
+}
+
+bool DomainDevices::in_use(const Key& key) {
+    auto it = devices_.find(key);
+    if (it == devices_.end()) return false;
+    // Detached, its completion not yet run: the number is free again.
+    if (!it->second.device->gone()) return true;
+    devices_.erase(it);
+    return false;
 }
 
 Result<uint32_t> DomainDevices::add(DeviceKind kind, uint32_t devid, std::string name,

@@ -69,6 +69,7 @@ class DomainDevices {
         std::string name;
         std::unique_ptr<back::XenbusDevice> device;
     };
+    bool in_use(const Key& key);
     Result<uint32_t> add(DeviceKind kind, uint32_t devid, std::string name,
                          Result<back::DeviceNodes> nodes,
                          Result<std::unique_ptr<back::BackendDevice>> backend);
