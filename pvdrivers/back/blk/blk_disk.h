@@ -10,7 +10,7 @@
 namespace pvhv::blk {
 
 struct BlkDiskOptions {
-    std::string path;
+    std::string path{};
     bool read_only = false;
     bool direct_io = false;  // O_DIRECT: no host page cache (needs 512-byte aligned I/O)
 };

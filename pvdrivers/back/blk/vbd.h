@@ -20,14 +20,14 @@ namespace pvhv::blk {
 // What the toolstack knows of a disk (xl's `disk = ['format=raw, vdev=xvda, access=rw,
 // target=PATH']`): everything a Vbd needs besides its front-end.
 struct VbdOptions {
-    std::string path;             // target=: a raw image file or a block device
+    std::string path{};           // target=: a raw image file or a block device
     bool read_only = false;       // access=ro (mode "r"): VDISK_READONLY, writes refused
     bool cdrom = false;           // devtype=cdrom: VDISK_CDROM, and read-only as in xl
     bool direct_io = false;       // O_DIRECT on the backing store (bypass pvd's page cache)
     bool discard = true;          // offer discard when the store can (xl's discard/no-discard)
     uint32_t max_ring_page_order = 4;  // max-ring-page-order: rings of up to 16 pages
     uint32_t max_indirect_segments = kDefaultMaxIndirectSegments;  // 0: no indirect requests
-    std::string label;            // names the device in log lines, e.g. "dom3 xvda"
+    std::string label{};          // names the device in log lines, e.g. "dom3 xvda"
 };
 
 // One virtual block device. Created (and its backing store opened) when the toolstack adds
