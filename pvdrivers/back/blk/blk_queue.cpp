@@ -325,9 +325,9 @@ void BlkQueue::pump() {
 void BlkQueue::on_cqe(uint64_t user_data, int32_t res) {
     const auto idx = static_cast<uint32_t>(user_data & 0xffffffffu);
     const auto kind = static_cast<Cqe>(user_data >> kKindShift);
+    --io_in_flight_;  // every non-poll completion was counted when its SQE was queued
     if (idx >= slots_.size() || slots_[idx].state != Slot::State::InFlight) return;
     Slot& s = slots_[idx];
-    --io_in_flight_;
     if (res < 0) {
         const bool unsupported = res == -EOPNOTSUPP && kind != Cqe::Data;
         if (s.status == BLKIF_RSP_OKAY)
