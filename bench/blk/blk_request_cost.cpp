@@ -1,7 +1,8 @@
 // blkback's host cost per request: a fake front-end's requests through the real engine (callgrind).
 //
-//   pvhv-blk-request-cost read|write KIB BATCH ITERATIONS    requests of KIB (4..1024, multiple
-//                                                            of 4) in batches; > 44 KiB indirect
+//   pvhv-blk-request-cost read|write KIB BATCH ITERATIONS [persistent]
+//       requests of KIB (4..1024, multiple of 4) in batches; > 44 KiB indirect; persistent:
+//       with feature-persistent (grants stay mapped between requests)
 //   pvhv-blk-request-cost map|copy PAGES ITERATIONS          grant map+unmap vs copy of 4 KiB
 //
 // Only the back-end's work is inside the functions named blk_bench_*; count them with
@@ -47,7 +48,7 @@ namespace {
 
 [[noreturn]] void usage() {
     std::fprintf(stderr,
-                 "usage: pvhv-blk-request-cost read|write KIB BATCH ITERATIONS\n"
+                 "usage: pvhv-blk-request-cost read|write KIB BATCH ITERATIONS [persistent]\n"
                  "       pvhv-blk-request-cost map|copy PAGES ITERATIONS\n");
     std::exit(2);
 }
@@ -81,7 +82,9 @@ int main(int argc, char** argv) {
     const std::string mode = argv[1];
     if ((mode == "map" || mode == "copy") && argc == 4)
         return grant_cost(mode == "map", number(argv[2]), number(argv[3]));
-    if ((mode != "read" && mode != "write") || argc != 5) usage();
+    if ((mode != "read" && mode != "write") || argc < 5 || argc > 6) usage();
+    const bool persistent = argc == 6 && std::string(argv[5]) == "persistent";
+    if (argc == 6 && !persistent) usage();
     const uint32_t kib = number(argv[2]), batch = number(argv[3]), iterations = number(argv[4]);
     const uint32_t segs = kib / 4;
     if (kib % 4 || segs > kDefaultMaxIndirectSegments || batch > 32 ||
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
                                           .discard = true,
                                           .max_indirect_segments = kDefaultMaxIndirectSegments,
                                           .grant_entries = 2048},
+                               .max_persistent_grants = persistent ? 1056u : 0u,
                                .notify = [] {},
                                .fail = [](std::string) {},
                                .counters = &counters,
@@ -150,8 +154,8 @@ int main(int argc, char** argv) {
     }
     const double us = std::chrono::duration<double, std::micro>(
                           std::chrono::steady_clock::now() - t0).count();
-    std::printf("%s %u KiB%s, batches of %u: %llu requests, %.2f us each (wall, incl. kernel)\n",
+    std::printf("%s %u KiB%s%s, batches of %u: %llu requests, %.2f us each (wall, incl. kernel)\n",
                 mode.c_str(), kib, segs > BLKIF_MAX_SEGMENTS_PER_REQUEST ? " (indirect)" : "",
-                batch, static_cast<unsigned long long>(answered), us / double(answered));
+                persistent ? " persistent" : "", batch, static_cast<unsigned long long>(answered), us / double(answered));
     return answered == uint64_t{iterations} * batch ? 0 : 1;
 }

@@ -22,8 +22,12 @@ using testing::TempImage;
 
 constexpr uint64_t kDiskBytes = 8 << 20;  // 16384 sectors
 
+class BlkQueueTest;
+void check_data_integrity(BlkQueueTest& t);
+void check_indirect(BlkQueueTest& t);
+
 class BlkQueueTest : public ::testing::Test {
-  protected:
+  public:
     explicit BlkQueueTest(uint32_t ring_order = 0) : fe(ring_order) {}
 
     void SetUp() override {
@@ -46,6 +50,7 @@ class BlkQueueTest : public ::testing::Test {
                                    .disk_fd = disk->fd(),
                                    .block_device = false,
                                    .limits = limits,
+                                   .max_persistent_grants = persistent,
                                    .notify = [this] { ++notifies; },
                                    .fail = [this](std::string why) { failures.push_back(why); },
                                    .counters = &counters,
@@ -85,6 +90,7 @@ class BlkQueueTest : public ::testing::Test {
     std::optional<BlkDisk> disk;
     FakeBlkFrontend fe;
     BlkLimits limits;
+    uint32_t persistent = 0;  // max_persistent_grants
     BlkCounters counters;
     int notifies = 0;
     std::vector<std::string> failures;
@@ -125,8 +131,12 @@ TEST_F(BlkQueueTest, WriteThenReadWholePages) {
 
 // Many requests of random shapes per batch (disjoint disk ranges within a batch): what is
 // written lands at the right place on disk, and reads bring it back into other pages.
-TEST_F(BlkQueueTest, DataIntegrityForManySizesAndOffsets) {
-    make_queue();
+void check_data_integrity(BlkQueueTest& t) {
+    auto& fe = t.fe;
+    auto& disk = t.disk;
+    auto serve = [&] { return t.serve(); };
+    auto file = [&](uint64_t o, size_t l) { return t.file(o, l); };
+    auto fill_page = [&](uint32_t p, uint32_t seed) { t.fill_page(p, seed); };
     std::mt19937 rng(1234);
     const uint64_t zone = disk->sectors() / 8;
     for (int round = 0; round < 12; ++round) {
@@ -187,11 +197,20 @@ TEST_F(BlkQueueTest, DataIntegrityForManySizesAndOffsets) {
                 ASSERT_EQ(0, std::memcmp(fe.data_page(256 + s.page) + s.first * 512,
                                          fe.data_page(s.page) + s.first * 512, s.bytes()));
     }
-    expect_no_data_pins();
 }
 
-TEST_F(BlkQueueTest, IndirectRequestsMoveData) {
+TEST_F(BlkQueueTest, DataIntegrityForManySizesAndOffsets) {
     make_queue();
+    check_data_integrity(*this);
+    expect_no_data_pins();
+    EXPECT_GT(counters.grant_maps, 0u);
+}
+
+void check_indirect(BlkQueueTest& t) {
+    auto& fe = t.fe;
+    auto& disk = t.disk;
+    auto serve = [&] { return t.serve(); };
+    auto fill_page = [&](uint32_t p, uint32_t seed) { t.fill_page(p, seed); };
     std::mt19937 rng(77);
     for (uint32_t n : {12u, 100u, 256u}) {
         std::vector<Seg> segs;
@@ -225,7 +244,12 @@ TEST_F(BlkQueueTest, IndirectRequestsMoveData) {
             ASSERT_EQ(0, std::memcmp(fe.data_page(256 + i) + segs[i].first * 512,
                                      fe.data_page(i) + segs[i].first * 512, segs[i].bytes()));
     }
-    EXPECT_EQ(counters.indirect, 6u);
+    EXPECT_EQ(t.counters.indirect, 6u);
+}
+
+TEST_F(BlkQueueTest, IndirectRequestsMoveData) {
+    make_queue();
+    check_indirect(*this);
     expect_no_data_pins();
 }
 
@@ -411,6 +435,97 @@ TEST_F(BlkQueueTest, RequestsWhileResponsesAreNotConsumed) {
     std::atomic_ref<RING_IDX>(fe.sring->req_prod).store(fe.sring->rsp_prod + n + 1);
     queue->process_once();
     EXPECT_EQ(failures.size(), 1u);
+}
+
+class BlkQueuePersistentTest : public BlkQueueTest {
+  protected:
+    BlkQueuePersistentTest() { persistent = 1056; }
+    // Data pages pinned right now (the ring and indirect pages excluded).
+    size_t data_pins() {
+        size_t n = 0;
+        for (const auto& a : fe.table->active_refs())
+            if (a.ref.value >= FakeBlkFrontend::data_ref(0).value) ++n;
+        return n;
+    }
+};
+
+TEST_F(BlkQueuePersistentTest, DataIntegrityWithGrantsKeptMapped) {
+    make_queue();
+    check_data_integrity(*this);
+    check_indirect(*this);
+    EXPECT_EQ(counters.grant_maps, 0u);  // every page mapped once, then reused
+    EXPECT_EQ(counters.persistent_grants, data_pins() + 1);  // + the indirect page
+    queue.reset();
+    EXPECT_EQ(data_pins(), 0u);
+}
+
+TEST_F(BlkQueuePersistentTest, ReusedGrantsAreNotMappedAgain) {
+    make_queue();
+    for (int i = 0; i < 5; ++i) {
+        fill_page(0, i);
+        fe.rw(BLKIF_OP_WRITE, 1, 0, 0, 11);
+        EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+        fe.rw(BLKIF_OP_READ, 2, 0, 20, 11);
+        EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+        EXPECT_EQ(0, std::memcmp(fe.data_page(0), fe.data_page(20), kPageSize));
+    }
+    EXPECT_EQ(counters.persistent_grants, 22u);
+    EXPECT_EQ(data_pins(), 22u);
+    for (const auto& a : fe.table->active_refs())
+        if (a.ref.value >= FakeBlkFrontend::data_ref(0).value) {
+            EXPECT_EQ(a.writers, 1u);
+        }
+}
+
+// The cache is bounded: past its size segments get per-request maps and the least recently
+// used idle grants are dropped.
+TEST_F(BlkQueuePersistentTest, TheCacheIsBoundedAndPurged) {
+    persistent = 16;
+    make_queue();
+    for (uint32_t round = 0; round < 8; ++round) {
+        for (uint32_t p = 0; p < 11; ++p) fill_page(round * 11 + p, round * 100 + p);
+        fe.rw(BLKIF_OP_WRITE, round, round * 88, round * 11, 11);
+        EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+        EXPECT_LE(data_pins(), 16u);
+        EXPECT_LE(counters.persistent_grants, 16u);
+    }
+    EXPECT_GT(counters.grant_maps, 0u);
+    for (uint32_t round = 0; round < 8; ++round)
+        for (uint32_t p = 0; p < 11; ++p)
+            ASSERT_EQ(file(round * 88 * 512 + p * kPageSize, kPageSize),
+                      std::vector<uint8_t>(fe.data_page(round * 11 + p),
+                                           fe.data_page(round * 11 + p) + kPageSize));
+}
+
+TEST_F(BlkQueuePersistentTest, ReadOnlyGrantFallsBackToAPerRequestMap) {
+    make_queue();
+    fe.grant(FakeBlkFrontend::data_ref(3), FakeBlkFrontend::kDataGfn + 3, GTF_readonly);
+    fill_page(3, 3);
+    fe.rw(BLKIF_OP_WRITE, 1, 0, 3, 1);  // the disk only reads the page: fine
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    EXPECT_EQ(counters.grant_maps, 1u);
+    EXPECT_EQ(counters.persistent_grants, 0u);
+    fe.rw(BLKIF_OP_READ, 2, 0, 3, 1);   // the disk would write it: refused
+    EXPECT_EQ(serve_one(), BLKIF_RSP_ERROR);
+    EXPECT_EQ(data_pins(), 0u);
+}
+
+// A guest that revokes (or re-points) a persistently mapped ref keeps the old frame pinned,
+// as on Xen; pvd keeps using valid memory and lets go when the queue goes.
+TEST_F(BlkQueuePersistentTest, RevokingAPersistentGrantDoesNoHarm) {
+    make_queue();
+    fill_page(0, 1);
+    fe.rw(BLKIF_OP_WRITE, 1, 0, 0, 1);
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    fe.grant(FakeBlkFrontend::data_ref(0), FakeBlkFrontend::kDataGfn + 300);  // re-pointed
+    fe.rw(BLKIF_OP_READ, 2, 0, 0, 1);
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);  // into the old frame, still pinned
+    fe.ungrant(FakeBlkFrontend::data_ref(0));
+    fe.rw(BLKIF_OP_READ, 3, 0, 0, 1);
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    EXPECT_EQ(data_pins(), 1u);
+    queue.reset();
+    EXPECT_EQ(data_pins(), 0u);
 }
 
 class BlkQueueMultiPageTest : public BlkQueueTest {

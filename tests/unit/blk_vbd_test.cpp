@@ -118,7 +118,9 @@ TEST_F(VbdTest, BackendKeysOfAWritableDisk) {
     EXPECT_EQ(k["max-ring-page-order"], "4");
     EXPECT_EQ(k["feature-flush-cache"], "1");
     EXPECT_EQ(k["feature-barrier"], "1");
-    EXPECT_EQ(k["feature-persistent"], "0");
+    EXPECT_EQ(k["feature-persistent"], "1");
+    auto off = make({.path = "", .max_persistent_grants = 0});
+    EXPECT_EQ(as_map(off->backend_keys())["feature-persistent"], "0");
     if (vbd->disk().can_discard()) {
         EXPECT_EQ(k["feature-discard"], "1");
         EXPECT_EQ(k["discard-alignment"], "0");
@@ -196,6 +198,31 @@ TEST_F(VbdTest, ServesRequestsKickedThroughTheEventChannel) {
     vbd->disconnect();  // idempotent
     EXPECT_EQ(guest.table->status(guest_port)->state, PortState::Unbound);
     EXPECT_TRUE(fe.table->active_refs().empty());
+}
+
+TEST_F(VbdTest, PersistentGrantsWhenTheFrontEndAgrees) {
+    vbd = make();
+    frontend_keys["feature-persistent"] = "1";
+    ASSERT_TRUE(vbd->connect(connection()));
+    for (int i = 0; i < 3; ++i) {
+        fe.rw(BLKIF_OP_WRITE, 1, 0, 0, 4);
+        auto rsp = roundtrip(1);
+        ASSERT_EQ(rsp.size(), 1u);
+        EXPECT_EQ(rsp[0].status, BLKIF_RSP_OKAY);
+    }
+    const auto list = vbd->counters();
+    std::map<std::string, uint64_t> c(list.begin(), list.end());
+    EXPECT_EQ(c["persistent_grants"], 4u);
+    EXPECT_EQ(c["grant_maps"], 0u);
+    EXPECT_EQ(data_pins(), 4u);  // kept between requests
+    vbd->disconnect();
+    EXPECT_TRUE(fe.table->active_refs().empty());
+    // Without the front-end's key: per-request maps.
+    frontend_keys["feature-persistent"] = "0";
+    ASSERT_TRUE(vbd->connect(connection()));
+    fe.rw(BLKIF_OP_WRITE, 2, 0, 0, 4);
+    EXPECT_EQ(roundtrip(1).size(), 1u);
+    EXPECT_EQ(data_pins(), 0u);
 }
 
 TEST_F(VbdTest, ReconnectsAfterADisconnect) {

@@ -19,18 +19,6 @@ constexpr uint64_t kKickTag = uint64_t{1} << 62;
 constexpr uint64_t kStopTag = kKickTag + 1;
 constexpr uint64_t kKindShift = 32;
 
-// Indirect descriptor pages, read with a grant copy: one pin for the copy, nothing kept.
-class GrantIndirectPages final : public IndirectPages {
-  public:
-    explicit GrantIndirectPages(GrantTable& table) : table_(table) {}
-    Result<void> read(GrantRef gref, std::span<uint8_t> out) override {
-        return copy_grant(GrantedBytes{table_, gref, 0}, out, static_cast<uint32_t>(out.size()));
-    }
-
-  private:
-    GrantTable& table_;
-};
-
 bool is_write(BlkOp op) { return op != BlkOp::Read; }
 
 }  // namespace
@@ -43,7 +31,8 @@ std::vector<std::pair<std::string, uint64_t>> BlkCounters::list() const {
             {"segments", v(segments)},     {"bytes_read", v(bytes_read)},
             {"bytes_written", v(bytes_written)}, {"kicks_in", v(kicks_in)},
             {"kicks_out", v(kicks_out)},   {"errors", v(errors)},
-            {"unsupported", v(unsupported)}, {"batches", v(batches)}};
+            {"unsupported", v(unsupported)}, {"batches", v(batches)},
+            {"persistent_grants", v(persistent_grants)}, {"grant_maps", v(grant_maps)}};
 }
 
 BlkQueue::BlkQueue(BlkQueueConfig c)
@@ -56,7 +45,8 @@ BlkQueue::BlkQueue(BlkQueueConfig c)
       notify_(std::move(c.notify)),
       fail_(std::move(c.fail)),
       counters_(*c.counters),
-      label_(std::move(c.label)) {}
+      label_(std::move(c.label)),
+      max_persistent_(c.max_persistent_grants) {}
 
 Result<std::unique_ptr<BlkQueue>> BlkQueue::create(BlkQueueConfig config) {
     if (!config.grants || !config.counters || config.disk_fd < 0 || config.ring.size() == 0)
@@ -86,6 +76,8 @@ BlkQueue::~BlkQueue() {
     stopping_ = true;
     quiesce();
     io_uring_queue_exit(&uring_);
+    persistent_.clear();
+    counters_.persistent_grants.store(0, std::memory_order_relaxed);
 }
 
 void BlkQueue::log(const std::string& what) {
@@ -153,8 +145,26 @@ bool BlkQueue::take_requests() {
 }
 
 void BlkQueue::admit(uint32_t idx, const blkif_request& req) {
+    // Indirect descriptor pages: copied out of a persistent mapping when there is one, else
+    // with a grant copy (one pin for the copy, nothing kept). Either way read once.
+    class Pages final : public IndirectPages {
+      public:
+        explicit Pages(BlkQueue& q) : q_(q) {}
+        Result<void> read(GrantRef gref, std::span<uint8_t> out) override {
+            if (PersistentGrant* p = q_.persistent_grant(gref)) {
+                p->last_use = q_.round_;
+                std::memcpy(out.data(), p->map.bytes().data(), out.size());
+                return {};
+            }
+            return copy_grant(GrantedBytes{*q_.grants_, gref, 0}, out,
+                              static_cast<uint32_t>(out.size()));
+        }
+
+      private:
+        BlkQueue& q_;
+    };
     Slot& s = slots_[idx];
-    GrantIndirectPages pages(*grants_);
+    Pages pages(*this);
     auto parsed = parse_request(req, limits_, s.segs, pages);
     if (!parsed) {
         const ResponseHeader h = response_header(req);
@@ -216,18 +226,53 @@ bool BlkQueue::earlier_write_active(uint64_t seq) const {
     return false;
 }
 
+BlkQueue::PersistentGrant* BlkQueue::persistent_grant(GrantRef ref) {
+    if (max_persistent_ == 0) return nullptr;
+    if (auto it = persistent_.find(ref.value); it != persistent_.end()) return &it->second;
+    if (persistent_.size() >= max_persistent_) {
+        persistent_full_ = true;
+        return nullptr;
+    }
+    // Writable whatever this request does: later ones may read into the same page.
+    auto m = map_grant(*grants_, ref, /*readonly=*/false);
+    if (!m) return nullptr;  // e.g. a read-only grant: the per-request path decides
+    auto [it, _] = persistent_.emplace(ref.value, PersistentGrant{std::move(*m), round_, 0});
+    counters_.persistent_grants.store(persistent_.size(), std::memory_order_relaxed);
+    return &it->second;
+}
+
+void BlkQueue::purge_persistent() {
+    persistent_full_ = false;
+    std::vector<std::pair<uint64_t, uint32_t>> idle;  // (last_use, ref)
+    for (const auto& [ref, p] : persistent_)
+        if (p.users == 0) idle.emplace_back(p.last_use, ref);
+    const size_t n = std::min(idle.size(), std::max<size_t>(1, max_persistent_ / 20));
+    std::partial_sort(idle.begin(), idle.begin() + static_cast<ptrdiff_t>(n), idle.end());
+    for (size_t i = 0; i < n; ++i) persistent_.erase(idle[i].second);
+    counters_.persistent_grants.store(persistent_.size(), std::memory_order_relaxed);
+}
+
 bool BlkQueue::map_segments(Slot& s, bool for_read) {
     s.maps.clear();
     s.iov.clear();
     s.data_bytes = 0;
     for (uint32_t i = 0; i < s.req.nr_segments; ++i) {
         const Segment& seg = s.segs[i];
+        if (PersistentGrant* p = persistent_grant(seg.gref)) {
+            ++p->users;
+            p->last_use = round_;
+            s.persistent.push_back(seg.gref.value);
+            s.iov.push_back(iovec{p->map.writable_bytes().data() + seg.offset(), seg.bytes()});
+            s.data_bytes += seg.bytes();
+            continue;
+        }
+        counters_.grant_maps.fetch_add(1, std::memory_order_relaxed);
         // A disk read writes into the guest's page; a write only reads it.
         auto m = map_grant(*grants_, seg.gref, /*readonly=*/!for_read);
         if (!m) {
             log("request " + std::to_string(s.req.id) + ": segment " + std::to_string(i) +
                 " grant ref " + std::to_string(seg.gref.value) + ": " + m.error().message);
-            s.maps.clear();
+            release_segments(s);
             return false;
         }
         const std::span<uint8_t> page =
@@ -348,9 +393,15 @@ void BlkQueue::on_cqe(uint64_t user_data, int32_t res) {
     if (--s.cqes == 0) finish(idx, s.status);
 }
 
+void BlkQueue::release_segments(Slot& s) {
+    s.maps.clear();  // unpins: the guest may end these grants from here on
+    for (uint32_t ref : s.persistent) --persistent_.at(ref).users;
+    s.persistent.clear();
+}
+
 void BlkQueue::finish(uint32_t idx, int16_t status) {
     Slot& s = slots_[idx];
-    s.maps.clear();  // unpins: the guest may end its grants from here on
+    release_segments(s);
     if (s.req.op == BlkOp::Barrier) barrier_active_ = false;
     s.state = Slot::State::Free;
     --active_;
@@ -372,6 +423,8 @@ void BlkQueue::respond(uint64_t id, uint8_t op, int16_t status) {
 }
 
 void BlkQueue::push_responses() {
+    ++round_;
+    if (persistent_full_) purge_persistent();
     if (!responses_due_ || broken_) return;
     responses_due_ = false;
     counters_.batches.fetch_add(1, std::memory_order_relaxed);
@@ -401,7 +454,7 @@ void BlkQueue::quiesce() {
         if (!submit(/*wait=*/true)) break;  // polls may complete first: loop
         reap();
     }
-    for (Slot& s : slots_) s.maps.clear();
+    for (Slot& s : slots_) release_segments(s);
 }
 
 void BlkQueue::process_once() {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,9 @@ using BlkRing = back::BackRing<blkif_sring_entry>;
 struct BlkCounters {
     std::atomic<uint64_t> reads{0}, writes{0}, flushes{0}, barriers{0}, discards{0},
         indirect{0}, segments{0}, bytes_read{0}, bytes_written{0}, kicks_in{0}, kicks_out{0},
-        errors{0}, unsupported{0}, batches{0};
+        errors{0}, unsupported{0}, batches{0},
+        persistent_grants{0},  // mapped now (a level, not a count of events)
+        grant_maps{0};         // per-request maps: persistent grants off, full, or refused
     std::vector<std::pair<std::string, uint64_t>> list() const;
 };
 
@@ -38,6 +41,9 @@ struct BlkQueueConfig {
     int disk_fd = -1;                      // borrowed: outlives the queue
     bool block_device = false;             // discard with BLKDISCARD, else hole punching
     BlkLimits limits{};
+    // feature-persistent, negotiated with the front-end: keep up to this many grants mapped
+    // (writable) across requests. 0: map per request.
+    uint32_t max_persistent_grants = 0;
     std::function<void()> notify{};       // kick the front-end (Dom0Port::notify)
     std::function<void(std::string)> fail{};  // the ring is broken: disconnect the device
     BlkCounters* counters = nullptr;       // outlives the queue
@@ -54,6 +60,13 @@ struct BlkQueueConfig {
 // most one kick. A refused request is answered at once with BLKIF_RSP_ERROR/EOPNOTSUPP and a
 // rate-limited log line. A producer index beyond what the ring can hold stops the ring for
 // good (config.fail; no response is written after that).
+//
+// Persistent grants (blkif.h's feature-persistent, when negotiated): a data or indirect page's
+// grant stays mapped (writable, as the protocol lets the front-end expect) after its request,
+// keyed by ref, up to max_persistent_grants; later requests naming the ref use it without a
+// new pin. When the cache is full a segment gets a per-request mapping, and after that round
+// the least recently used unused 5% are dropped (Linux's purge_persistent_gnt). A guest that
+// revokes or re-points a persistently mapped ref keeps its old frame pinned, as on Xen.
 //
 // Ordering (blkif.h): a FLUSH_DISKCACHE waits until every write taken before it completed,
 // then writes its own data (if any) and fdatasyncs; it is answered only after that sync, so
@@ -92,7 +105,13 @@ class BlkQueue {
         uint64_t data_bytes = 0;   // what the readv/writev must transfer
         std::vector<Segment> segs;
         std::vector<GrantMapping> maps;  // held until the kernel is done with the pages
+        std::vector<uint32_t> persistent;  // refs of persistent grants it uses (held too)
         std::vector<iovec> iov;
+    };
+    struct PersistentGrant {
+        GrantMapping map;      // writable
+        uint64_t last_use = 0;  // round_ of the last request that used it
+        uint32_t users = 0;     // slots in flight using it: never purged while > 0
     };
     enum class Cqe : uint64_t { Data = 0, Sync = 1, Discard = 2 };
 
@@ -106,6 +125,11 @@ class BlkQueue {
     void issue_sync(uint32_t idx);
     void issue_discard(uint32_t idx);
     bool map_segments(Slot& s, bool for_read);
+    void release_segments(Slot& s);
+    // The persistent mapping of `ref`, mapped now if there is room; nullptr: none (off,
+    // full, or the ref cannot be mapped writable).
+    PersistentGrant* persistent_grant(GrantRef ref);
+    void purge_persistent();
     void pump();  // starts what ordering now allows
     bool earlier_write_active(uint64_t seq) const;
     void on_cqe(uint64_t user_data, int32_t res);
@@ -138,6 +162,10 @@ class BlkQueue {
     std::vector<uint32_t> free_;   // free slot indexes
     std::deque<uint32_t> deferred_;          // behind a barrier, in ring order
     std::vector<uint32_t> waiting_flushes_;  // flushes waiting for earlier writes
+    const uint32_t max_persistent_;
+    std::unordered_map<uint32_t, PersistentGrant> persistent_;  // by ref; pointers stable
+    bool persistent_full_ = false;  // a segment found the cache full this round
+    uint64_t round_ = 0;
     uint64_t next_seq_ = 0;
     uint32_t active_ = 0;        // slots WaitingFlush or InFlight
     uint32_t io_in_flight_ = 0;  // completions due from the kernel (polls not counted)

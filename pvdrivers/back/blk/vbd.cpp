@@ -79,7 +79,7 @@ back::XenbusKeys Vbd::backend_keys() const {
         keys.emplace_back("discard-alignment", "0");
         keys.emplace_back("discard-secure", "0");
     }
-    keys.emplace_back("feature-persistent", "0");
+    keys.emplace_back("feature-persistent", options_.max_persistent_grants > 0 ? "1" : "0");
     return keys;
 }
 
@@ -116,6 +116,14 @@ Result<back::XenbusKeys> Vbd::connect(const back::FrontendConnection& fe) {
     }
     auto evtchn = read_u32(fe, "event-channel");
     if (!evtchn) return std::unexpected(evtchn.error());
+    // Persistent grants only if both sides say so (Linux: feature_persistent && the
+    // front-end's key); the front-end then grants its pages writable for good.
+    bool persistent = false;
+    if (options_.max_persistent_grants > 0 && fe.read_frontend("feature-persistent")) {
+        auto v = read_u32(fe, "feature-persistent");
+        if (!v) return std::unexpected(v.error());
+        persistent = *v != 0;
+    }
 
     auto conn = std::make_unique<Connection>();
     std::vector<std::span<uint8_t>> spans;
@@ -146,6 +154,7 @@ Result<back::XenbusKeys> Vbd::connect(const back::FrontendConnection& fe) {
         .disk_fd = disk_.fd(),
         .block_device = disk_.block_device(),
         .limits = limits(fe.grants->max_frames() * kGrantEntriesPerFrameV1),
+        .max_persistent_grants = persistent ? options_.max_persistent_grants : 0,
         .notify = [p] { (void)p->notify(); },
         .fail = fe.fail,
         .counters = &counters_,
@@ -159,7 +168,8 @@ Result<back::XenbusKeys> Vbd::connect(const back::FrontendConnection& fe) {
     });
     conn_ = std::move(conn);
     log_line(LogLevel::Info, options_.label + ": connected (" + std::to_string(refs.size()) +
-                                 "-page ring, event channel " + std::to_string(*evtchn) + ")");
+                                 "-page ring, event channel " + std::to_string(*evtchn) +
+                                 (persistent ? ", persistent grants" : "") + ")");
 
     const uint32_t info = (options_.read_only ? VDISK_READONLY : 0) |
                           (options_.cdrom ? VDISK_CDROM : 0);

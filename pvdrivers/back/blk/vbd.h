@@ -27,6 +27,9 @@ struct VbdOptions {
     bool discard = true;          // offer discard when the store can (xl's discard/no-discard)
     uint32_t max_ring_page_order = 4;  // max-ring-page-order: rings of up to 16 pages
     uint32_t max_indirect_segments = kDefaultMaxIndirectSegments;  // 0: no indirect requests
+    // feature-persistent: grants kept mapped per connection when the front-end agrees (Linux
+    // blkback's default max_persistent_grants). 0: not offered.
+    uint32_t max_persistent_grants = 1056;
     std::string label{};          // names the device in log lines, e.g. "dom3 xvda"
 };
 
@@ -46,10 +49,10 @@ class Vbd final : public back::BackendDevice {
     std::string_view type() const override { return "vbd"; }
     // feature-flush-cache, feature-barrier, feature-discard (+ discard-granularity,
     // discard-alignment, discard-secure), feature-max-indirect-segments, max-ring-page-order,
-    // feature-persistent (0). Flush, barrier and discard only for a writable disk.
+    // feature-persistent. Flush, barrier and discard only for a writable disk.
     back::XenbusKeys backend_keys() const override;
     // Reads protocol (native x86_64 only), ring-page-order + ring-ref%u (or ring-ref),
-    // event-channel; maps the ring, binds the port, starts the thread. Returns sectors,
+    // event-channel, feature-persistent; maps the ring, binds the port, starts the thread. Returns sectors,
     // info, sector-size, physical-sector-size.
     Result<back::XenbusKeys> connect(const back::FrontendConnection& fe) override;
     // Stops the thread (I/O in flight is completed, not answered), unmaps, unbinds.
