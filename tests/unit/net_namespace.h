@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -84,6 +85,34 @@ inline int set_ipv4(const std::string& name, const char* addr) {
     if (int e = ns_ioctl(SIOCSIFADDR, &ifr)) return e;
     ::inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
     return ns_ioctl(SIOCSIFNETMASK, &ifr);
+}
+
+// A UDP socket bound to `addr`:`port` (in the calling thread's namespace); -1 on failure.
+inline int bound_udp_socket(const char* addr, uint16_t port) {
+    const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    ::inet_pton(AF_INET, addr, &at.sin_addr);
+    if (::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+        ::close(s);
+        return -1;
+    }
+    return s;
+}
+
+// A permanent ARP entry `addr` -> `mac` on `dev` (what a guest's ARP reply would teach).
+inline int add_static_neighbour(const char* addr, const uint8_t (&mac)[6], const char* dev) {
+    arpreq ar{};
+    auto* pa = reinterpret_cast<sockaddr_in*>(&ar.arp_pa);
+    pa->sin_family = AF_INET;
+    ::inet_pton(AF_INET, addr, &pa->sin_addr);
+    ar.arp_ha.sa_family = ARPHRD_ETHER;
+    std::memcpy(ar.arp_ha.sa_data, mac, 6);
+    ar.arp_flags = ATF_COM | ATF_PERM;
+    std::strncpy(ar.arp_dev, dev, sizeof ar.arp_dev - 1);
+    return ns_ioctl(SIOCSARP, &ar);
 }
 
 }  // namespace pvhv::testing

@@ -4,34 +4,14 @@
 #include <cstring>
 #include <vector>
 
+#include "net_fake_frontend.h"
 #include "pvdrivers/back/net/netif_tx.h"
 
 namespace pvhv::net {
 namespace {
 
-netif_tx_request_t req(uint32_t gref, uint16_t offset, uint16_t size, uint16_t flags,
-                       uint16_t id) {
-    netif_tx_request_t r{};
-    r.gref = gref;
-    r.offset = offset;
-    r.size = size;
-    r.flags = flags;
-    r.id = id;
-    return r;
-}
-
-netif_tx_request_t extra(uint8_t type, uint8_t flags) {
-    netif_extra_info_t e{};
-    e.type = type;
-    e.flags = flags;
-    if (type == XEN_NETIF_EXTRA_TYPE_GSO) {
-        e.u.gso.size = 1400;
-        e.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
-    }
-    netif_tx_request_t r{};
-    std::memcpy(&r, &e, sizeof e);
-    return r;
-}
+constexpr auto req = testing::tx_request;
+constexpr auto extra = testing::tx_extra;
 
 // A chain of `n` slots carrying `total` bytes: the first holds what the others leave.
 std::vector<netif_tx_request_t> chain(uint32_t n, uint16_t total, uint16_t per_slot) {

@@ -45,6 +45,19 @@ bool l4_field(uint8_t proto, uint16_t& offset, size_t& header_needed) {
     return false;
 }
 
+// The ethertype after the VLAN tags and where its header starts; false when cut short.
+bool network_header(std::span<const uint8_t> f, uint16_t& type, size_t& off) {
+    if (f.size() < kEthHeader) return false;
+    off = kEthHeader;
+    type = be16(f, 12);
+    for (size_t tags = 0; tags < kMaxVlanTags && (type == kEthVlan || type == kEthQinQ); ++tags) {
+        if (f.size() < off + 4) return false;
+        type = be16(f, off + 2);
+        off += 4;
+    }
+    return true;
+}
+
 }  // namespace
 
 uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial) {
@@ -60,7 +73,7 @@ uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial) {
         acc += acc < w;
     }
     uint64_t tail = 0;
-    std::memcpy(&tail, p, n);  // the rest, zero-padded: an odd last byte is the high half of a word
+    if (n > 0) std::memcpy(&tail, p, n);  // zero-padded: an odd last byte is a word's high half
     acc += tail;
     acc += acc < tail;
     uint16_t sum = fold(acc);
@@ -69,15 +82,17 @@ uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial) {
     return fold(uint64_t{sum} + initial);
 }
 
+L3Protocol l3_protocol(std::span<const uint8_t> f) {
+    uint16_t type = 0;
+    size_t off = 0;
+    if (!network_header(f, type, off)) return L3Protocol::Other;
+    return type == kEthIpv4 ? L3Protocol::Ipv4 : type == kEthIpv6 ? L3Protocol::Ipv6 : L3Protocol::Other;
+}
+
 std::optional<L4Checksum> find_l4_checksum(std::span<const uint8_t> f) {
-    if (f.size() < kEthHeader) return std::nullopt;
-    size_t off = kEthHeader;
-    uint16_t type = be16(f, 12);
-    for (size_t tags = 0; tags < kMaxVlanTags && (type == kEthVlan || type == kEthQinQ); ++tags) {
-        if (f.size() < off + 4) return std::nullopt;
-        type = be16(f, off + 2);
-        off += 4;
-    }
+    uint16_t type = 0;
+    size_t off = 0;
+    if (!network_header(f, type, off)) return std::nullopt;
 
     uint8_t proto = 0;
     size_t l4 = 0;

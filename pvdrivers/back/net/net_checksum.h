@@ -39,6 +39,10 @@ void seed_pseudo_header(std::span<uint8_t> frame, const L4Checksum& l4);
 // mind). False, leaving the frame alone, when the field is not inside the frame.
 bool finish_checksum(std::span<uint8_t> frame, ChecksumSpot spot);
 
+// The network protocol of an Ethernet frame, after up to two VLAN tags.
+enum class L3Protocol : uint8_t { Other, Ipv4, Ipv6 };
+L3Protocol l3_protocol(std::span<const uint8_t> frame);
+
 // The folded 16-bit one's-complement sum of `bytes` (network order pairs) added to `initial`.
 uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial = 0);
 
