@@ -118,6 +118,10 @@ class FakePacketPort final : public net::PacketPort {
         std::lock_guard lock(mu_);
         return sent_;
     }
+    void clear_sent() {
+        std::lock_guard lock(mu_);
+        sent_.clear();
+    }
     size_t sent_count() const {
         std::lock_guard lock(mu_);
         return sent_.size();

@@ -36,7 +36,8 @@ std::vector<std::pair<std::string, uint64_t>> NetStats::snapshot() const {
             {"kicks_out", v(kicks_out)},         {"fatal", v(fatal)}};
 }
 
-Result<std::unique_ptr<NetifQueue>> NetifQueue::attach(Params params, NetStats& stats) {
+Result<std::unique_ptr<NetifQueue>> NetifQueue::attach(Params params, NetStats& stats,
+                                                       RateLimit& log_limit) {
     if (!params.grants) return fail(XEN_EINVAL, "no grant table for the front-end");
     auto tx_map = map_grant(*params.grants, params.tx_ring, /*readonly=*/false);
     if (!tx_map)
@@ -52,15 +53,16 @@ Result<std::unique_ptr<NetifQueue>> NetifQueue::attach(Params params, NetStats& 
     if (!tx) return std::unexpected(tx.error());
     auto rx = attach_ring<RxRing>(*rx_map, "rx ring");
     if (!rx) return std::unexpected(rx.error());
-    return std::unique_ptr<NetifQueue>(new NetifQueue(std::move(params), stats, std::move(*tx_map),
+    return std::unique_ptr<NetifQueue>(new NetifQueue(std::move(params), stats, log_limit, std::move(*tx_map),
                                                       std::move(*rx_map), std::move(*tx),
                                                       std::move(*rx)));
 }
 
-NetifQueue::NetifQueue(Params p, NetStats& stats, GrantMapping tx_map, GrantMapping rx_map,
-                       TxRing tx, RxRing rx)
+NetifQueue::NetifQueue(Params p, NetStats& stats, RateLimit& log_limit, GrantMapping tx_map,
+                       GrantMapping rx_map, TxRing tx, RxRing rx)
     : params_(std::move(p)),
       stats_(stats),
+      log_limit_(log_limit),
       tx_map_(std::move(tx_map)),
       rx_map_(std::move(rx_map)),
       tx_(std::move(tx)),

@@ -69,8 +69,11 @@ class NetifQueue {
         std::string label;  // "dom3 vif3.0", for log lines
     };
     // Maps both ring pages writable and checks their indexes as Linux's
-    // xenvif_map_frontend_data_rings does (req_prod at most a ring past rsp_prod).
-    static Result<std::unique_ptr<NetifQueue>> attach(Params params, NetStats& stats);
+    // xenvif_map_frontend_data_rings does (req_prod at most a ring past rsp_prod). `stats` and
+    // `log_limit` (guest-triggered log lines) are the vif's and outlive the queue, so a guest
+    // that reconnects over and over does not get a fresh allowance of log lines each time.
+    static Result<std::unique_ptr<NetifQueue>> attach(Params params, NetStats& stats,
+                                                      RateLimit& log_limit);
 
     // What one service_tx() did. `notify`: the front-end wants a kick for the responses.
     // `more`: the round stopped at its budget with requests left (call again soon).
@@ -99,8 +102,8 @@ class NetifQueue {
   private:
     using TxRing = back::BackRing<netif_tx_sring_entry>;
     using RxRing = back::BackRing<netif_rx_sring_entry>;
-    NetifQueue(Params p, NetStats& stats, GrantMapping tx_map, GrantMapping rx_map, TxRing tx,
-               RxRing rx);
+    NetifQueue(Params p, NetStats& stats, RateLimit& log_limit, GrantMapping tx_map,
+               GrantMapping rx_map, TxRing tx, RxRing rx);
 
     void handle_tx(const TxPacket& p, PacketPort& port);
     void respond_tx(const TxPacket& p, int16_t status);
@@ -108,11 +111,11 @@ class NetifQueue {
 
     Params params_;
     NetStats& stats_;
+    RateLimit& log_limit_;
     GrantMapping tx_map_;  // keep the ring pages mapped while the rings are used
     GrantMapping rx_map_;
     TxRing tx_;
     RxRing rx_;
-    RateLimit log_limit_{3, std::chrono::seconds(10)};
     std::array<netif_tx_request_t, kNetifTxRingSize> tx_reqs_{};  // one batch, copied out
     std::vector<uint8_t> tx_frame_;  // the packet being assembled (kMaxPacketLen)
 };

@@ -142,7 +142,8 @@ Result<back::XenbusKeys> VifBackend::attach(const back::FrontendConnection& fe) 
         ports.rx.emplace(std::move(*rx_port));
     }
     auto queue = NetifQueue::attach(
-        NetifQueue::Params{fe.grants, GrantRef{*tx_ref}, GrantRef{*rx_ref}, rx, label_}, stats_);
+        NetifQueue::Params{fe.grants, GrantRef{*tx_ref}, GrantRef{*rx_ref}, rx, label_}, stats_,
+        log_limit_);
     if (!queue) return fail(queue.error().xen_errno, label_ + ": " + queue.error().message);
 
     queue_ = std::move(*queue);
