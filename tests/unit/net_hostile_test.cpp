@@ -135,11 +135,16 @@ TEST_F(NetHostileTest, ChainsOf19And20SlotsAreDroppedLongerOnesFailTheFrontEnd) 
 }
 
 TEST_F(NetHostileTest, NeverEndingChainFailsTheFrontEnd) {
+    const auto good = frame(100);
+    fe->queue_tx(good);  // answered and published before the bad one ends the ring
     fe->grant(100, FakeNetfront::kTxBufGfn, true);
     fe->queue_raw_tx(req(100, 0, 1000, NETTXF_more_data, 1));
     fe->queue_raw_tx(req(100, 0, 100, NETTXF_more_data, 2));  // ...and then req_prod
     fe->push_tx();
     EXPECT_FALSE(vif->process_once());
+    ASSERT_EQ(port->sent_count(), 1u);
+    EXPECT_EQ(port->sent()[0].bytes, good);
+    EXPECT_EQ(statuses(), std::vector<int16_t>{NETIF_RSP_OKAY});
     failed_once();
     EXPECT_NE(fe->failures[0].find("past req_prod"), std::string::npos) << fe->failures[0];
 }

@@ -85,9 +85,13 @@ Result<NetifQueue::TxRound> NetifQueue::service_tx(PacketPort& port) {
         std::span<const netif_tx_request_t> batch(tx_reqs_.data(), *n);
         while (!batch.empty()) {
             const TxPacket p = parse_tx_packet(batch);
-            if (p.verdict == TxVerdict::Fatal)
+            if (p.verdict == TxVerdict::Fatal) {
+                // Publish what was answered before it, so the guest can free those buffers;
+                // the caller fails the front-end and the ring is not touched again.
+                (void)tx_.push_responses();
                 return fail(XEN_EINVAL, "tx ring: " + std::string(p.reason) + " (at req " +
                                             fmt::dec(tx_.req_cons() - batch.size()) + ")");
+            }
             handle_tx(p, port);
             batch = batch.subspan(p.ring_slots);
             ++round.packets;
