@@ -409,5 +409,34 @@ TEST_F(NetBackendTest, ServiceThreadMovesTrafficBothWays) {
     EXPECT_EQ(port->sent_count(), 101u);
 }
 
+// A frame waiting for buffers on the service thread: a front-end with feature-rx-notify wakes
+// it with its kick; one without is found by the 10 ms retry. Either way well before the drain.
+TEST_F(NetBackendTest, ServiceThreadDeliversAHeldFrameOnceBuffersArrive) {
+    for (bool notify : {true, false}) {
+        make();
+        fe->keys["feature-rx-notify"] = notify ? "1" : "0";
+        ASSERT_TRUE(vif->connect(fe->connection()));
+        port->inject(udp(500));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (std::chrono::steady_clock::now() < deadline && port->waiting() > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));  // held, no buffers
+        EXPECT_TRUE(fe->rx_packets().empty());
+        const auto posted = std::chrono::steady_clock::now();
+        fe->post_rx(1, /*kick=*/notify);
+        std::vector<FakeNetfront::RxPacket> got;
+        while (std::chrono::steady_clock::now() < deadline && got.empty()) {
+            got = fe->rx_packets();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_EQ(got.size(), 1u) << notify;
+        EXPECT_EQ(got[0].data.size(), 500u);
+        EXPECT_LT(std::chrono::steady_clock::now() - posted, std::chrono::milliseconds(900)) << notify;
+        EXPECT_EQ(counter(*vif, "rx_no_buffers"), 0u);
+        vif.reset();
+        fe.reset();
+    }
+}
+
 }  // namespace
 }  // namespace pvhv::net

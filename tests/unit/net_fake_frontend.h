@@ -273,8 +273,9 @@ class FakeNetfront {
         return v;
     }
 
-    // RX: posts `n` buffers (each a whole page, granted writable), pushes and kicks if needed.
-    void post_rx(uint32_t n) {
+    // RX: posts `n` buffers (each a whole page, granted writable), pushes and kicks if the
+    // ring asks for it and `kick` (a front-end without feature-rx-notify never kicks for these).
+    void post_rx(uint32_t n, bool kick = true) {
         for (uint32_t i = 0; i < n; ++i) {
             const uint16_t id = static_cast<uint16_t>(rx.req_prod_pvt % 256);
             grant(kRxBufRef + id, kRxBufGfn + id, false);
@@ -285,7 +286,7 @@ class FakeNetfront {
         }
         int notify = 0;
         RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, notify);
-        if (notify) (void)evtchn_.table->send(port_rx);
+        if (notify && kick) (void)evtchn_.table->send(port_rx);
     }
     struct RxPacket {
         std::vector<uint8_t> data;

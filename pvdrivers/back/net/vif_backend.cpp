@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -16,8 +17,9 @@ namespace pvhv::net {
 
 namespace {
 
-// How often a frame waiting for RX buffers is retried when no kick comes (front-ends without
-// feature-rx-notify never kick for buffers), and how long it waits before it is dropped.
+// How often a frame waiting for RX buffers is retried without a kick: front-ends without
+// feature-rx-notify never kick for buffers. Those with it are only woken by their kick or the
+// drain deadline. And how long a frame waits before it is dropped.
 constexpr int kHeldRetryMs = 10;
 constexpr auto kRxDrainTime = std::chrono::seconds(1);
 // Frames moved from the port to the RX ring per pass before TX gets its turn again.
@@ -110,6 +112,7 @@ Result<back::XenbusKeys> VifBackend::attach(const back::FrontendConnection& fe) 
     const auto ev_rx = number("event-channel-rx");
     const auto ev = number("event-channel");
     const bool rx_copy = flag("request-rx-copy");
+    const bool rx_notify = flag("feature-rx-notify");
     RxFeatures rx;
     rx.sg = flag("feature-sg");
     rx.csum_offload = !flag("feature-no-csum-offload");
@@ -149,6 +152,7 @@ Result<back::XenbusKeys> VifBackend::attach(const back::FrontendConnection& fe) 
     queue_ = std::move(*queue);
     ports_ = std::move(ports);
     fail_ = fe.fail;
+    rx_notify_ = rx_notify;
     held_len_ = 0;
     rx_stalled_ = false;
     failed_.store(false, std::memory_order_release);
@@ -283,6 +287,13 @@ bool VifBackend::process_once() {
     return !failed();
 }
 
+int VifBackend::held_timeout_ms() const {
+    if (!rx_notify_) return kHeldRetryMs;
+    const auto left = held_since_ + kRxDrainTime - std::chrono::steady_clock::now();
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return static_cast<int>(std::clamp<int64_t>(ms, 0, 1000 * kRxDrainTime.count()));
+}
+
 void VifBackend::run() {
     bool more = true;  // one pass first: the front-end may have produced before we bound
     for (;;) {
@@ -293,7 +304,7 @@ void VifBackend::run() {
         if (ports_.rx) fds[n++] = pollfd{ports_.rx->fd(), POLLIN, 0};
         // A frame waiting for buffers leaves the port alone: the TAP's own queue is the buffer.
         if (held_len_ == 0 && port_->fd() >= 0) fds[n++] = pollfd{port_->fd(), POLLIN, 0};
-        const int timeout = more ? 0 : held_len_ > 0 ? kHeldRetryMs : -1;
+        const int timeout = more ? 0 : held_len_ > 0 ? held_timeout_ms() : -1;
         if (::poll(fds, n, timeout) < 0 && errno != EINTR) {
             log_line(LogLevel::Error, label_ + ": poll failed: " + std::string(std::strerror(errno)));
             return;

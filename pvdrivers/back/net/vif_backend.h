@@ -71,7 +71,7 @@ class VifBackend final : public back::BackendDevice {
     }
 
     // connect() without the thread: reads the front-end's keys (tx-ring-ref, rx-ring-ref,
-    // event-channel or event-channel-tx/-rx, request-rx-copy, feature-sg,
+    // event-channel or event-channel-tx/-rx, request-rx-copy, feature-rx-notify, feature-sg,
     // feature-no-csum-offload, feature-ipv6-csum-offload, multi-queue-num-queues), maps the
     // rings and binds the port(s). Nothing stays mapped or bound on failure.
     Result<back::XenbusKeys> attach(const back::FrontendConnection& fe);
@@ -97,6 +97,7 @@ class VifBackend final : public back::BackendDevice {
     bool service_rx(bool& notify_rx);
     void notify(bool tx, bool rx);
     void fail_frontend(const std::string& reason);
+    int held_timeout_ms() const;  // poll timeout while a frame waits for RX buffers
     void run();
     void release();  // after the thread is gone: rings, ports, held frame
 
@@ -111,6 +112,7 @@ class VifBackend final : public back::BackendDevice {
     std::unique_ptr<NetifQueue> queue_;
     Ports ports_;
     std::function<void(std::string)> fail_;
+    bool rx_notify_ = false;         // the front-end kicks when it posts RX buffers
     std::vector<uint8_t> rx_frame_;  // a frame read from the port (kMaxPacketLen + 1)
     size_t held_len_ = 0;            // > 0: rx_frame_ waits for RX buffers
     PacketMeta held_meta_{};
