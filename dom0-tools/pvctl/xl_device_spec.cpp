@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include "pvdrivers/back/net/mac.h"
+
 namespace pvhv::dom0 {
 namespace {
 
@@ -219,11 +221,11 @@ std::expected<ParsedSpec<back::VifSpec>, std::string> parse_vif_spec(std::string
             if (k == key) return std::unexpected("vif parameter " + key + " given twice");
         seen.push_back(key);
         if (key == "mac") {
-            auto m = back::parse_mac(value);
+            auto m = net::parse_mac(value);
             if (!m) return std::unexpected("mac=" + value + " is not a MAC address (aa:bb:cc:dd:ee:ff)");
-            if (!back::is_unicast(*m))
+            if (m->is_multicast())
                 return std::unexpected("mac=" + value + " is a multicast address; a NIC needs a unicast one");
-            v.mac = back::format_mac(*m);
+            v.mac = m->to_string();
         } else if (key == "bridge") {
             if (!back::is_valid_ifname(value))
                 return std::unexpected("bridge=" + value + " is not a network interface name");

@@ -3,6 +3,8 @@
 
 #include <set>
 
+#include "pvdrivers/back/net/mac.h"
+
 namespace pvhv::dom0 {
 
 Result<void> validate_disk(const back::DiskSpec& d) {
@@ -17,9 +19,9 @@ Result<void> validate_disk(const back::DiskSpec& d) {
 
 Result<void> validate_vif(const back::VifSpec& v) {
     if (!v.mac.empty()) {
-        auto m = back::parse_mac(v.mac);
+        auto m = net::parse_mac(v.mac);
         if (!m) return fail(XEN_EINVAL, "vif mac '" + v.mac + "' is not a MAC address");
-        if (!back::is_unicast(*m)) return fail(XEN_EINVAL, "vif mac " + v.mac + " is a multicast address");
+        if (m->is_multicast()) return fail(XEN_EINVAL, "vif mac " + v.mac + " is a multicast address");
     }
     if (!back::is_valid_ifname(v.bridge))
         return fail(XEN_EINVAL, "vif bridge '" + v.bridge + "' is not a network interface name");
@@ -49,7 +51,7 @@ Result<void> validate_device_config(const DeviceConfig& c) {
         if (auto r = validate_vif(v); !r) return r;
         if (v.devid && !devids.insert(*v.devid).second)
             return fail(XEN_EEXIST, "two vifs have devid " + std::to_string(*v.devid));
-        if (!v.mac.empty() && !macs.insert(back::format_mac(*back::parse_mac(v.mac))).second)
+        if (!v.mac.empty() && !macs.insert(net::parse_mac(v.mac)->to_string()).second)
             return fail(XEN_EEXIST, "two vifs have mac " + v.mac);
     }
     return {};
@@ -67,7 +69,10 @@ void assign_vif_defaults(back::VifSpec& vif, const std::vector<back::VifSpec>& e
         // A collision among 2^23 addresses is unlikely, but a domain must not get two vifs
         // with one MAC.
         for (int tries = 0; tries < 16; ++tries) {
-            vif.mac = back::random_xen_mac(random);
+            const uint32_t r = random();
+            vif.mac = net::xen_mac_from_bytes({static_cast<uint8_t>(r >> 16), static_cast<uint8_t>(r >> 8),
+                                               static_cast<uint8_t>(r)})
+                          .to_string();
             bool taken = false;
             for (const auto& v : existing) taken = taken || v.mac == vif.mac;
             if (!taken) break;

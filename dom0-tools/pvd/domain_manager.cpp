@@ -13,6 +13,7 @@
 #include "dom0-tools/pvd/exit_codes.h"
 #include "dom0-tools/pvd/log.h"
 #include "dom0-tools/pvd/sys_error.h"
+#include "pvdrivers/back/net/mac.h"
 #include "hv/log.h"
 
 namespace pvhv::dom0 {
@@ -264,9 +265,9 @@ Result<void> DomainManager::detach_device(DomId id, DeviceKind kind, const std::
         for (const auto& d : e.devices.disks)
             if (wanted && back::vdev_number(d.vdev) == wanted) devid = *wanted;
     } else {
-        const auto mac = back::parse_mac(which);
+        const auto mac = net::parse_mac(which);
         for (const auto& v : e.devices.vifs) {
-            if (mac && back::parse_mac(v.mac) == mac) devid = v.devid;
+            if (mac && net::parse_mac(v.mac) == mac) devid = v.devid;
             if (!mac && !which.empty() && std::to_string(v.devid.value_or(~0u)) == which) devid = v.devid;
         }
     }

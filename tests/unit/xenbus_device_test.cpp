@@ -404,21 +404,6 @@ TEST(DeviceSpec, VdevNumbersFollowVbdInterface) {
         EXPECT_FALSE(vdev_number(bad)) << bad;
 }
 
-TEST(DeviceSpec, MacAddresses) {
-    auto m = parse_mac("00:16:3E:aa:0b:FF");
-    ASSERT_TRUE(m);
-    EXPECT_EQ(format_mac(*m), "00:16:3e:aa:0b:ff");
-    EXPECT_TRUE(is_unicast(*m));
-    EXPECT_FALSE(is_unicast(*parse_mac("01:00:5e:00:00:01")));
-    for (const char* bad : {"", "00:16:3e:aa:0b", "00:16:3e:aa:0b:ff:00", "00-16-3e-aa-0b-ff",
-                            "0:16:3e:aa:0b:ff0", "00:16:3e:aa:0b:fg", "+0:16:3e:aa:0b:ff"})
-        EXPECT_FALSE(parse_mac(bad)) << bad;
-    uint32_t n = 0;
-    auto rnd = [&n] { return n++ == 0 ? 0xffffffffu : 0x00123456u; };
-    EXPECT_EQ(random_xen_mac(rnd), "00:16:3e:7f:ff:ff");  // the fourth octet stays below 0x80
-    EXPECT_EQ(random_xen_mac(rnd), "00:16:3e:12:34:56");
-}
-
 TEST(DeviceSpec, InterfaceNames) {
     EXPECT_TRUE(is_valid_ifname("vif3.0"));
     EXPECT_TRUE(is_valid_ifname("web-0_a"));

@@ -2,6 +2,7 @@
 #include "pvdrivers/back/xenbus/device_nodes.h"
 
 #include "dom0-tools/xenstore/path.h"
+#include "pvdrivers/back/net/mac.h"
 
 namespace pvhv::back {
 
@@ -38,7 +39,7 @@ Result<DeviceNodes> vbd_nodes(DomId domid, const DiskSpec& disk) {
 
 Result<DeviceNodes> vif_nodes(DomId domid, const VifSpec& vif) {
     if (!vif.devid) return fail(XEN_EINVAL, "vif without a device index");
-    if (!parse_mac(vif.mac)) return fail(XEN_EINVAL, "vif without a valid mac ('" + vif.mac + "')");
+    if (!net::parse_mac(vif.mac)) return fail(XEN_EINVAL, "vif without a valid mac ('" + vif.mac + "')");
     const std::string handle = std::to_string(*vif.devid);
     const std::string mtu = std::to_string(vif.mtu);
     DeviceNodes n;

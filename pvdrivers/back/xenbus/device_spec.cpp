@@ -1,9 +1,8 @@
-// vdev numbers, MAC addresses and interface names for the toolstack's device specs.
+// vdev numbers and interface names for the toolstack's device specs.
 #include "pvdrivers/back/xenbus/device_spec.h"
 
 #include <charconv>
 #include <climits>
-#include <cstdio>
 
 namespace pvhv::back {
 namespace {
@@ -90,33 +89,6 @@ std::optional<uint32_t> vdev_number(std::string_view vdev) {
     if (virtdisk_matches(vdev, "sd", 15, 15, disk, partition))
         return (8u << 8) | (disk << 4) | partition;
     return std::nullopt;
-}
-
-std::optional<MacAddress> parse_mac(std::string_view s) {
-    if (s.size() != 17) return std::nullopt;
-    MacAddress mac{};
-    for (size_t i = 0; i < 6; ++i) {
-        const size_t at = i * 3;
-        if (i < 5 && s[at + 2] != ':') return std::nullopt;
-        uint8_t v = 0;
-        const auto [end, ec] = std::from_chars(s.data() + at, s.data() + at + 2, v, 16);
-        if (ec != std::errc{} || end != s.data() + at + 2) return std::nullopt;
-        mac[i] = v;
-    }
-    return mac;
-}
-
-std::string format_mac(const MacAddress& mac) {
-    char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                  mac[4], mac[5]);
-    return buf;
-}
-
-std::string random_xen_mac(const std::function<uint32_t()>& random) {
-    const uint32_t r = random();
-    return format_mac(MacAddress{0x00, 0x16, 0x3e, static_cast<uint8_t>((r >> 16) & 0x7f),
-                                 static_cast<uint8_t>(r >> 8), static_cast<uint8_t>(r)});
 }
 
 bool is_valid_ifname(std::string_view name) {

@@ -1,9 +1,7 @@
 // What the toolstack configured for one PV disk or network device, free of xl syntax.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,15 +37,8 @@ struct VifSpec {
 // (major 8, partition < 16), or a plain number (decimal, 0x hex). nullopt for anything else.
 std::optional<uint32_t> vdev_number(std::string_view vdev);
 
-using MacAddress = std::array<uint8_t, 6>;
-// "aa:bb:cc:dd:ee:ff" (hex digits, either case, two per octet). nullopt otherwise.
-std::optional<MacAddress> parse_mac(std::string_view s);
-std::string format_mac(const MacAddress& mac);
-// A unicast address: the multicast bit of the first octet is clear.
-inline bool is_unicast(const MacAddress& mac) { return (mac[0] & 1) == 0; }
-// What xl picks when a vif has no mac=: Xen's OUI 00:16:3e and three random octets, the first
-// below 0x80 (libxl__device_nic_setdefault). `random` returns uniformly random bits.
-std::string random_xen_mac(const std::function<uint32_t()>& random);
+// MAC addresses (parsing, formatting, Xen's OUI) are netback's pvhv_net_mac
+// (pvdrivers/back/net/mac.h), which config code shares.
 
 // A network interface name the kernel takes (IFNAMSIZ - 1 bytes of [A-Za-z0-9_.-], not "."
 // or "..").
