@@ -15,7 +15,8 @@
 # Environment (README.md, "Flaky test host", has the runs behind the defaults):
 #   PVHV_L1_CPUS       L1's CPU count (default 2)
 #   PVHV_L1_ACCEL      QEMU -accel for L1 (default tcg,thread=single: one TCG thread runs all of L1's
-#                      CPUs; multi-threaded TCG crashed SMP Xen guests in 2 of 3 runs, this 0 of 7)
+#                      CPUs; multi-threaded TCG crashed SMP Xen guests in 4 of 6 runs, this 0 of 5;
+#                      plain SMP guests stalled 2 of 3 times with it, never multi-threaded)
 #   PVHV_L1_CPU_MODEL  QEMU -cpu for L1 (default max,-xsave: TCG's nested SVM lets L2's XSETBV by
 #                      L1's KVM, so CPUID 0xD stays stale and Linux warns "XSAVE consistency problem")
 # Exit: the scenario's code; 77 when it cannot run here (no qemu, kernel unreachable, a needed --bin missing);
