@@ -1,4 +1,4 @@
-// DomainConsole: PV console setup per domain, input routing, ring flushes before state reports.
+// DomainConsole: PV console setup per domain, input routing, ring flushes that keep output in order.
 #include "dom0-tools/pvd/domain_console.h"
 
 #include "hv/boot/guest_layout.h"
@@ -39,6 +39,9 @@ std::optional<DomainConsole::PvConsoleInfo> DomainConsole::pv_console() const {
 }
 
 void DomainConsole::console_output(DomId id, std::string_view bytes) {
+    // Output through console_io or COM1 comes after whatever the guest put in its PV ring
+    // before: drain the ring first (this vCPU thread), so one log keeps the guest's order.
+    if (pv_) pv_->flush();
     manager_.console_output(id, bytes);
 }
 
