@@ -48,7 +48,7 @@ class BlkQueueTest : public ::testing::Test {
                                    .grants = fe.table,
                                    .ring = fe.attach_ring(),
                                    .disk_fd = disk->fd(),
-                                   .block_device = false,
+                                   .block_device = block_device,
                                    .limits = limits,
                                    .max_persistent_grants = persistent,
                                    .notify = [this] { ++notifies; },
@@ -91,6 +91,7 @@ class BlkQueueTest : public ::testing::Test {
     FakeBlkFrontend fe;
     BlkLimits limits;
     uint32_t persistent = 0;  // max_persistent_grants
+    bool block_device = false;
     BlkCounters counters;
     int notifies = 0;
     std::vector<std::string> failures;
@@ -464,18 +465,8 @@ TEST_F(BlkQueueTest, BlockDeviceSizeDataAndDiscard) {
     disk.emplace(std::move(*d));
     limits.sectors = disk->sectors();
     limits.discard = disk->can_discard();
-    auto q = BlkQueue::create({.frontend = FakeBlkFrontend::kDomId,
-                               .grants = fe.table,
-                               .ring = fe.attach_ring(),
-                               .disk_fd = disk->fd(),
-                               .block_device = true,
-                               .limits = limits,
-                               .notify = [] {},
-                               .fail = [](std::string) {},
-                               .counters = &counters,
-                               .label = "test block device"});
-    ASSERT_TRUE(q) << q.error().message;
-    queue = std::move(*q);
+    block_device = true;
+    make_queue();
     for (uint32_t p = 0; p < 4; ++p) fill_page(p, 70 + p);
     fe.rw(BLKIF_OP_WRITE, 1, 8, 0, 4);
     blkif_request* f = fe.next_request();
