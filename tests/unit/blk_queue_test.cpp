@@ -48,7 +48,7 @@ class BlkQueueTest : public ::testing::Test {
                                    .grants = fe.table,
                                    .ring = fe.attach_ring(),
                                    .disk_fd = disk->fd(),
-                                   .block_device = false,
+                                   .block_device = block_device,
                                    .limits = limits,
                                    .max_persistent_grants = persistent,
                                    .notify = [this] { ++notifies; },
@@ -91,6 +91,7 @@ class BlkQueueTest : public ::testing::Test {
     FakeBlkFrontend fe;
     BlkLimits limits;
     uint32_t persistent = 0;  // max_persistent_grants
+    bool block_device = false;
     BlkCounters counters;
     int notifies = 0;
     std::vector<std::string> failures;
@@ -450,6 +451,42 @@ TEST_F(BlkQueueTest, DirectIoMovesTheSameData) {
     EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
     EXPECT_EQ(0, std::memcmp(fe.data_page(10) + 3 * 512, fe.data_page(0) + 3 * 512, 5 * 512));
     EXPECT_EQ(0, std::memcmp(fe.data_page(11), fe.data_page(1), 2 * kPageSize));
+}
+
+// A host block device (a scratch loop device: it is overwritten), only when one is named:
+//   losetup -f --show IMAGE; PVHV_BLK_TEST_DEVICE=/dev/loopN pvhv_unit_tests --gtest_filter=*BlockDevice*
+TEST_F(BlkQueueTest, BlockDeviceSizeDataAndDiscard) {
+    const char* dev = std::getenv("PVHV_BLK_TEST_DEVICE");
+    if (!dev) GTEST_SKIP() << "set PVHV_BLK_TEST_DEVICE to a scratch block device to run this";
+    auto d = BlkDisk::open({.path = dev, .read_only = false, .direct_io = false});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_TRUE(d->block_device());
+    EXPECT_GT(d->sectors(), 64u);
+    disk.emplace(std::move(*d));
+    limits.sectors = disk->sectors();
+    limits.discard = disk->can_discard();
+    block_device = true;
+    make_queue();
+    for (uint32_t p = 0; p < 4; ++p) fill_page(p, 70 + p);
+    fe.rw(BLKIF_OP_WRITE, 1, 8, 0, 4);
+    blkif_request* f = fe.next_request();
+    f->operation = BLKIF_OP_FLUSH_DISKCACHE;
+    f->id = 2;
+    auto rsp = serve();
+    ASSERT_EQ(rsp.size(), 2u);
+    for (const auto& r : rsp) EXPECT_EQ(r.status, BLKIF_RSP_OKAY);
+    fe.rw(BLKIF_OP_READ, 3, 8, 10, 4);
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    EXPECT_EQ(0, std::memcmp(fe.data_page(10), fe.data_page(0), 4 * kPageSize));
+    if (disk->can_discard()) {
+        auto* dr = reinterpret_cast<blkif_request_discard*>(fe.next_request());
+        dr->operation = BLKIF_OP_DISCARD;
+        dr->id = 4;
+        dr->sector_number = 8;
+        dr->nr_sectors = 32;
+        const int16_t st = serve_one();
+        EXPECT_TRUE(st == BLKIF_RSP_OKAY || st == BLKIF_RSP_EOPNOTSUPP) << st;
+    }
 }
 
 TEST(BlkDisk, GeometryOfFilesAndRefusals) {

@@ -1,6 +1,7 @@
 // blkback's vbd device: xenbus keys, connecting to a front-end's ring, the device thread.
 #include "pvdrivers/back/blk/vbd.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -166,6 +167,9 @@ Result<back::XenbusKeys> Vbd::connect(const back::FrontendConnection& fe) {
     conn->thread = std::thread([q = conn->queue.get(), p, stop = conn->stop.get()] {
         q->run(p->fd(), [p] { (void)p->consume(); }, stop);
     });
+    // "vbd dom3 xvda" in top and gdb (the kernel keeps 15 characters).
+    const std::string name = ("vbd " + options_.label).substr(0, 15);
+    (void)::pthread_setname_np(conn->thread.native_handle(), name.c_str());
     conn_ = std::move(conn);
     log_line(LogLevel::Info, options_.label + ": connected (" + std::to_string(refs.size()) +
                                  "-page ring, event channel " + std::to_string(*evtchn) +
