@@ -6,6 +6,8 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libxen-dev libboost-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev liburing-dev
+  # guest-kernel-patches/ are checked against Debian's kernel source (a --dry-run test)
+  linux-source-6.1 patch
 )
 # The test host (DESIGN §4): QEMU TCG runs Debian's kernel as L1, busybox is its userland.
 testhost_pkgs=(qemu-system-x86 busybox-static cpio zstd xz-utils binutils kmod)

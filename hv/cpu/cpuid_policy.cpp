@@ -4,6 +4,7 @@
 #include <asm/kvm_para.h>
 
 #include "hv/xen_public.h"
+#include "pvhv/hypercall_transport.h"
 
 namespace pvhv {
 
@@ -74,6 +75,10 @@ std::vector<kvm_cpuid_entry2> make_cpuid(const std::vector<kvm_cpuid_entry2>& su
     const uint32_t hvm_flags =
         XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR;
     out.push_back(leaf(b + 4, hvm_flags, in.vcpu_id, in.domid, 0, 0, kSignificantIndex));
+    // pvhv's leaves (abi/README.md): the pio transport, for kernels built with our patch.
+    constexpr uint32_t sig = PVHV_CPUID_SIGNATURE_REG;
+    out.push_back(leaf(PVHV_CPUID_BASE, PVHV_CPUID_FEATURES_LEAF, sig, sig, sig));
+    out.push_back(leaf(PVHV_CPUID_FEATURES_LEAF, PVHV_CPUID_PIO_HYPERCALL, 0, 0, 0));
     return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include <asm/kvm_para.h>
 
+#include <cstring>
+
 #include "hv/cpu/cpuid_policy.h"
 #include "hv/hypercall/hypercall_page.h"
 #include "hv/xen_public.h"
@@ -51,6 +53,22 @@ TEST(CpuidPolicy, XenLeaves) {
     EXPECT_EQ(find(t, 1)->ebx >> 24, 3u);           // APIC id = vCPU id
     EXPECT_TRUE(find(t, 1)->ecx & (1u << 31));      // hypervisor present
     EXPECT_EQ(find(t, 0xb)->edx, 3u);
+}
+
+TEST(CpuidPolicy, PvhvLeavesAnnounceThePioTransport) {
+    auto t = make_cpuid(host(), {.vcpu_id = 0, .xen_leaves = true});
+    auto* sig = find(t, PVHV_CPUID_BASE);
+    ASSERT_NE(sig, nullptr);
+    EXPECT_EQ(sig->eax, uint32_t{PVHV_CPUID_FEATURES_LEAF});
+    char text[13] = {};
+    std::memcpy(text, &sig->ebx, 4);
+    std::memcpy(text + 4, &sig->ecx, 4);
+    std::memcpy(text + 8, &sig->edx, 4);
+    EXPECT_STREQ(text, PVHV_CPUID_SIGNATURE);
+    EXPECT_EQ(find(t, PVHV_CPUID_FEATURES_LEAF)->eax, PVHV_CPUID_PIO_HYPERCALL);
+    // Without the Xen leaves a guest has no hypercalls at all: no pvhv leaves either.
+    auto plain = make_cpuid(host(), {.vcpu_id = 0, .xen_leaves = false});
+    EXPECT_EQ(find(plain, PVHV_CPUID_BASE), nullptr);
 }
 
 TEST(CpuidPolicy, PlainPvhSeesOnlyKvmsInKernelFeatures) {

@@ -21,4 +21,15 @@
 #define PVHV_REWRITE_OUT_OPCODE 0xe7
 #define PVHV_REWRITE_NOP 0x90
 
+/* pvhv's own CPUID leaves, offered with Xen's: the signature leaf (eax = the last leaf,
+ * ebx/ecx/edx = "pvhvpvhvpvhv") at PVHV_CPUID_BASE, found like Xen's by scanning
+ * 0x40000000..0x4000ff00 in steps of 0x100 (Linux's hypervisor_cpuid_base), and the feature
+ * leaf after it. A guest kernel that cannot have its hypercall sites rewritten (the
+ * guest-kernel patch) uses `out` when the feature leaf has PVHV_CPUID_PIO_HYPERCALL. */
+#define PVHV_CPUID_BASE 0x40000100
+#define PVHV_CPUID_SIGNATURE "pvhvpvhvpvhv"
+#define PVHV_CPUID_SIGNATURE_REG 0x76687670 /* "pvhv" as a little-endian register */
+#define PVHV_CPUID_FEATURES_LEAF (PVHV_CPUID_BASE + 1)
+#define PVHV_CPUID_PIO_HYPERCALL (1u << 0) /* eax: the pio transport answers on the port */
+
 #endif
