@@ -48,10 +48,15 @@ int front_xs_transaction_end(uint32_t tx, bool commit);
 /* Informational lines (the guest's console). */
 void front_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The C library subset the front-ends use (the compiler may emit calls to mem* too). */
+/* The C library subset the front-ends use (the compiler may emit calls to mem* too); a
+ * freestanding environment defines them, a hosted one (unit tests) has them. */
+#if __STDC_HOSTED__
+#include <string.h>
+#else
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
+#endif
 
 #endif

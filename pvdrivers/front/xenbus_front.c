@@ -16,7 +16,7 @@ static bool join(char *out, size_t size, const char *a, const char *b)
 	return true;
 }
 
-int xbf_find(struct xenbus_front *x, const char *type, unsigned int devid)
+int xbf_find(struct xenbus_front *out, const char *type, unsigned int devid)
 {
 	char dir[32], list[256], num[24];
 	if (!join(dir, sizeof(dir), "device", type))
@@ -31,20 +31,21 @@ int xbf_find(struct xenbus_front *x, const char *type, unsigned int devid)
 			return -XEN_ENOENT;
 		devid = (unsigned int)id;
 	}
-	memset(x, 0, sizeof(*x));
-	x->devid = devid;
+	/* Filled in a copy: *out changes only when the device is found. */
+	struct xenbus_front x = {.devid = devid};
 	front_utoa(num, devid);
-	if (!join(x->node, sizeof(x->node), dir, num))
+	if (!join(x.node, sizeof(x.node), dir, num))
 		return -XEN_EINVAL;
-	int rc = xbf_read(x, false, "backend", x->backend, sizeof(x->backend));
+	int rc = xbf_read(&x, false, "backend", x.backend, sizeof(x.backend));
 	if (rc)
 		return rc;
-	uint64_t id = xbf_read_uint(x, false, "backend-id", ~0ull);
-	if (id > DOMID_FIRST_RESERVED)
+	uint64_t id = xbf_read_uint(&x, false, "backend-id", ~0ull);
+	if (id >= DOMID_FIRST_RESERVED)
 		return -XEN_ENOENT;
-	x->backend_id = (domid_t)id;
-	if (!join(x->backend_state, sizeof(x->backend_state), x->backend, "state"))
+	x.backend_id = (domid_t)id;
+	if (!join(x.backend_state, sizeof(x.backend_state), x.backend, "state"))
 		return -XEN_EINVAL;
+	*out = x;
 	return 0;
 }
 
