@@ -2,8 +2,8 @@
  * first_sect, refs not granted, granted to another domain or read-only for a read, unknown and
  * malformed indirect operations, a ring slot rewritten after the kick; each must get an error
  * response (and the device keep working). Then a producer index far past the consumer: the
- * back-end must give up on the device (Closing/Closed). xvdb, a second disk, must work
- * throughout. Run by tests/integration/blk.sh, which checks pvd still answers afterwards. */
+ * back-end must give up on the device (Closing/Closed). On xvdc the ring-ref is a ref never
+ * granted: the back-end must refuse to connect. xvdb, a second disk, must work throughout. Run by tests/integration/blk.sh, which checks pvd still answers afterwards. */
 #include "test.h"
 #include "blkfront.h"
 #include "events.h"
@@ -12,6 +12,7 @@
 
 #define XVDA 51712
 #define XVDB 51728
+#define XVDC 51744
 #define TIMEOUT_MS 10000
 static uint8_t page[4096] __attribute__((aligned(4096)));
 static uint8_t other[8 * 4096] __attribute__((aligned(4096)));
@@ -105,7 +106,8 @@ static void bad_requests(void)
 	/* Indirect: refused when not offered; with 0 segments or more than offered when it is. */
 	blkif_request_indirect_t ir = {.operation = BLKIF_OP_INDIRECT, .indirect_op = BLKIF_OP_READ,
 				       .nr_segments = 1, .id = 0x4321, .handle = XVDA};
-	ir.indirect_grefs[0] = ref;	/* the page holds zeros: segment gref 0 */
+	memset(page, 0, sizeof(page));	/* as an indirect page: segments with gref 0 */
+	ir.indirect_grefs[0] = ref;
 	if (!a.max_indirect) {
 		expect_error("indirect request when none is offered", (const blkif_request_t *)&ir);
 	} else {
@@ -179,6 +181,35 @@ static void runaway_producer(void)
 			    gnt_flags(a.ring_refs[0]));
 }
 
+static int publish_bogus_ring(void *arg, uint32_t tx)
+{
+	struct xenbus_front *x = arg;
+	evtchn_port_t port;
+	int rc = front_evtchn_alloc_unbound(x->backend_id, &port);
+	if (!rc)
+		rc = xbf_write_uint(x, tx, "ring-ref", 400);	/* never granted */
+	if (!rc)
+		rc = xbf_write_uint(x, tx, "event-channel", port);
+	if (!rc)
+		rc = xbf_write(x, tx, "protocol", "x86_64-abi");
+	return rc;
+}
+
+/* A ring the back-end cannot map: the connect fails, the device goes Closing with `error`. */
+static void bogus_ring_ref(void)
+{
+	struct xenbus_front x;
+	if (!expect_rc("xvdc found", xbf_find(&x, "vbd", XVDC), 0))
+		return;
+	int rc = xbf_connect(&x, publish_bogus_ring, &x);
+	if (rc == -XEN_EIO)
+		report_pass("ring-ref not granted: connect refused");
+	else
+		report_fail("ring-ref not granted: connect refused", "xbf_connect %d, back-end state %d",
+			    rc, xbf_backend_state(&x));
+	xbf_close(&x);
+}
+
 /* The well-behaved disk: a pattern written and read back. */
 static void second_disk(const char *check, uint32_t seed)
 {
@@ -207,6 +238,7 @@ void test_main(void)
 	rewritten_slot();
 	second_disk("xvdb works after bad requests on xvda", 32);
 	runaway_producer();
+	bogus_ring_ref();
 	second_disk("xvdb works after xvda was closed", 33);
 	expect_rc("xvdb closes", blkfront_close(&b), 0);
 }

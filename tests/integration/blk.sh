@@ -7,7 +7,7 @@
 #               checks pass and the image is unchanged
 #   flush-kill  CFG = blk_flush: once the guest says its flush was answered, kill -9 pvd; the
 #               flushed sectors are in the image
-#   hostile     CFG = blk_hostile (two disks), CFG2 = blk_integrity: pvd answers after the hostile
+#   hostile     CFG = blk_hostile (three disks), CFG2 = blk_integrity: pvd answers after the hostile
 #               guest, and then serves blk_integrity
 set -uo pipefail
 pvctl=$1 pvd=$2 scenario=$3 cfg=$4 cfg2=${5:-}
@@ -78,8 +78,8 @@ case $scenario in
     python3 "$here/blk_image.py" expect "$img" 21 0 256 || fail "flushed data missing after kill -9 of pvd"
     ;;
   hostile)
-    a=$(image hostile_a) b=$(image hostile_b)
-    run_guest "$dir/out" "$cfg" "disk=['$(disk xvda "$a")', '$(disk xvdb "$b")']"
+    a=$(image hostile_a) b=$(image hostile_b) c=$(image hostile_c)
+    run_guest "$dir/out" "$cfg" "disk=['$(disk xvda "$a")', '$(disk xvdb "$b")', '$(disk xvdc "$c")']"
     pvd_answers
     python3 "$here/blk_image.py" expect "$b" 33 0 64 || fail "the well-behaved disk lost its data"
     img=$(image integrity)
