@@ -41,6 +41,9 @@ int front_xs_watch(const char *path, const char *token);
 int front_xs_unwatch(const char *path, const char *token);
 /* The path of the next watch event (of any watch), or -XEN_ETIMEDOUT. */
 int front_xs_wait_event(char *path, size_t size, uint32_t timeout_ms);
+/* Forgets the watch events received so far (a waiter that reads the state next needs none of
+ * them; without this they pile up, one per state change it did not wait for). */
+void front_xs_discard_events(void);
 int front_xs_transaction_start(uint32_t *tx);
 /* -XEN_EAGAIN when a commit lost a race: start again. */
 int front_xs_transaction_end(uint32_t tx, bool commit);

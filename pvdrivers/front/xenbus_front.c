@@ -107,6 +107,7 @@ int xbf_wait_backend(struct xenbus_front *x, unsigned int want, uint32_t timeout
 		x->watching = true;
 	}
 	uint64_t deadline = front_now_ms() + timeout_ms;
+	front_xs_discard_events();	/* older than the read below */
 	for (;;) {
 		enum xenbus_state s = xbf_backend_state(x);
 		if (want & XBF_STATE(s))

@@ -1,7 +1,7 @@
 /* A hostile blkfront on xvda: requests past the end, with 0 or 12 segments, last_sect before
  * first_sect, refs not granted, granted to another domain or read-only for a read, unknown and
- * malformed indirect operations, a ring slot rewritten after the kick; each must get an error
- * response (and the device keep working). Then a producer index far past the consumer: the
+ * malformed indirect operations; each must get an error response (and the device keep
+ * working). A full ring rewritten while the back-end serves it: each request answered once. Then a producer index far past the consumer: the
  * back-end must give up on the device (Closing/Closed). On xvdc the ring-ref is a ref never
  * granted: the back-end must refuse to connect. xvdb, a second disk, must work throughout. Run by tests/integration/blk.sh, which checks pvd still answers afterwards. */
 #include "test.h"
@@ -122,41 +122,55 @@ static void bad_requests(void)
 	still_works("device works after bad grants");
 }
 
-/* The slot is rewritten right after the kick, alternating a good read and garbage: whichever
- * the back-end copied, it answers once, with that id, OKAY or an error. */
-static void rewritten_slot(void)
+/* A ring page that changes under the back-end: a full ring of good reads is published with one
+ * kick, then every slot's sector and grant ref flip between good and bad values while the
+ * back-end works through them. Whatever it copied, each request must be answered exactly once,
+ * OKAY or with an error. Only fields past the first 12 bytes change: a slot's response (id,
+ * operation, status) is written over those, and the guest must not garble its own answers. */
+static void rewritten_slots(void)
 {
 	grant_ref_t ref;
 	gnt_grant(a.xb.backend_id, front_virt_to_gfn(page), false, &ref);
+	const unsigned int n = RING_SIZE(&a.ring) < 32 ? RING_SIZE(&a.ring) : 32;	/* bits of `seen` */
+	RING_IDX first = a.ring.req_prod_pvt;
+	for (unsigned int i = 0; i < n; i++) {
+		blkif_request_t r = read_req(i, ref);
+		r.id = i;
+		if (i + 1 < n)
+			*RING_GET_REQUEST(&a.ring, a.ring.req_prod_pvt++) = r;
+		else
+			blkfront_push_raw(&a, &r);	/* publishes all n, one kick */
+	}
+	for (unsigned int k = 0; k < 8; k++)
+		for (unsigned int i = 0; i < n; i++) {
+			volatile blkif_request_t *q = RING_GET_REQUEST(&a.ring, first + i);
+			q->sector_number = k & 1 ? i : ~0ull;
+			q->seg[0].gref = k & 1 ? ref : 0x7fffffff;
+		}
+	uint32_t seen = 0;
 	unsigned int ok = 0, errors = 0, bad = 0;
-	for (unsigned int i = 0; i < 32; i++) {
-		blkif_request_t good = read_req(i, ref);
-		good.id = i;
-		RING_IDX slot = a.ring.req_prod_pvt;
-		blkfront_push_raw(&a, &good);
-		volatile blkif_request_t *req = RING_GET_REQUEST(&a.ring, slot);
-		req->nr_segments = (uint8_t)(i & 1 ? 200 : 11);
-		req->seg[0].gref = 0x7fffffff;
-		req->sector_number = ~0ull;
+	for (unsigned int i = 0; i < n; i++) {
 		blkif_response_t rsp;
 		if (blkfront_wait_raw(&a, &rsp, TIMEOUT_MS)) {
-			report_fail("ring slot rewritten after the kick", "no response to round %u", i);
+			report_fail("ring rewritten under the back-end", "%u of %u answered", i, n);
 			return;
 		}
-		if (rsp.id != i)
+		if (rsp.id >= n || (seen & (1u << rsp.id)))
 			bad++;
 		else if (rsp.status == BLKIF_RSP_OKAY)
 			ok++;
 		else
 			errors++;
+		if (rsp.id < n)
+			seen |= 1u << rsp.id;
 	}
 	gnt_end(ref);
 	if (bad)
-		report_fail("ring slot rewritten after the kick", "%u responses with a wrong id", bad);
+		report_fail("ring rewritten under the back-end", "%u responses with a wrong or repeated id", bad);
 	else
-		report_pass("ring slot rewritten after the kick");
-	xprintf("rewritten slots: %u answered OKAY, %u with an error\n", ok, errors);
-	still_works("device works after rewritten slots");
+		report_pass("ring rewritten under the back-end");
+	xprintf("rewritten ring: %u requests answered OKAY, %u with an error\n", ok, errors);
+	still_works("device works after the rewritten ring");
 }
 
 /* req_prod far past rsp_prod: the back-end cannot make sense of the ring and must stop. */
@@ -235,7 +249,7 @@ void test_main(void)
 		return;
 	second_disk("xvdb works before", 31);
 	bad_requests();
-	rewritten_slot();
+	rewritten_slots();
 	second_disk("xvdb works after bad requests on xvda", 32);
 	runaway_producer();
 	bogus_ring_ref();

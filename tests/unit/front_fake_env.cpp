@@ -224,6 +224,7 @@ int front_xs_unwatch(const char* path, const char*) { return g_front_env->xs_unw
 int front_xs_wait_event(char* path, size_t size, uint32_t timeout_ms) {
     return g_front_env->xs_wait_event(path, size, timeout_ms);
 }
+void front_xs_discard_events(void) { g_front_env->discard_events(); }
 int front_xs_transaction_start(uint32_t* tx) {
     *tx = 1;
     return 0;

@@ -62,6 +62,8 @@ class FakeFrontEnv {
     int xs_watch(const char* path);
     int xs_unwatch(const char* path);
     int xs_wait_event(char* path, size_t size, uint32_t timeout_ms);
+    void discard_events() { events_.clear(); }
+    size_t queued_events() const { return events_.size(); }
     int xs_transaction_end(bool commit);
     bool wait(evtchn_port_t port, bool (*cond)(void*), void* arg, uint32_t timeout_ms);
     evtchn_port_t next_port = 10;

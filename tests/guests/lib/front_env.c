@@ -95,6 +95,8 @@ int front_xs_wait_event(char *path, size_t size, uint32_t timeout_ms)
 	return 0;
 }
 
+void front_xs_discard_events(void) { xs_discard_events(); }
+
 int front_xs_transaction_start(uint32_t *tx) { return xs_transaction_start(tx); }
 int front_xs_transaction_end(uint32_t tx, bool commit) { return xs_transaction_end(tx, commit); }
 

@@ -286,6 +286,7 @@ int xs_transaction_end(uint32_t tx, bool commit)
 }
 
 bool xs_event_queued(void) { return ev_count != 0; }
+void xs_discard_events(void) { ev_count = 0; }
 
 static bool message_waiting(void *unused)
 {

@@ -45,6 +45,8 @@ int xs_wait_event(const char **path, const char **token);
 int xs_wait_event_for(const char **path, const char **token, uint64_t timeout);
 /* Whether an event is queued (arrived before the last reply). */
 bool xs_event_queued(void);
+/* Drops the queued events. */
+void xs_discard_events(void);
 
 /* Whether xs_reply, read as a NUL-separated list (DIRECTORY, GET_PERMS), holds `item`; and
  * how many items it holds. */
