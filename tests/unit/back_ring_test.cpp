@@ -117,6 +117,29 @@ TEST_F(BackRingTest, FinalCheckArmsReqEventAndSeesLateRequests) {
     EXPECT_EQ(sring_->req_event, 2u);
 }
 
+TEST_F(BackRingTest, FinalCheckForSeveralRequestsAsksForTheLastOfThem) {
+    auto ring = BlkRing::attach(pages());
+    produce(1);
+    // One is there, three are wanted: kick me when the third from req_cons arrives.
+    EXPECT_EQ(ring->final_check_for_requests(3).value(), 1u);
+    EXPECT_EQ(sring_->req_event, 3u);
+    produce(2);
+    EXPECT_FALSE(last_notify_);
+    produce(3);
+    EXPECT_TRUE(last_notify_);
+    EXPECT_EQ(ring->final_check_for_requests(3).value(), 3u);
+    // Enough already there: req_event is left alone.
+    sring_->req_event = 77;
+    EXPECT_EQ(ring->final_check_for_requests(2).value(), 3u);
+    EXPECT_EQ(sring_->req_event, 77u);
+    // 0 means 1; more than the ring means the whole ring.
+    for (int i = 0; i < 3; ++i) ring->take();
+    EXPECT_EQ(ring->final_check_for_requests(0).value(), 0u);
+    EXPECT_EQ(sring_->req_event, 4u);
+    EXPECT_EQ(ring->final_check_for_requests(1000).value(), 0u);
+    EXPECT_EQ(sring_->req_event, 3u + ring->size());
+}
+
 TEST_F(BackRingTest, NeverHandsOutMoreRequestsThanFreeResponseSlots) {
     auto ring = BlkRing::attach(pages());
     for (uint64_t id = 0; id < 32; ++id) produce(id);

@@ -1,6 +1,7 @@
 // The back-end half of a Xen shared ring (<xen/io/ring.h>) over granted pages, guest-hostile.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -156,10 +157,15 @@ class BackRing {
     // RING_FINAL_CHECK_FOR_REQUESTS: before the back-end sleeps, asks for a kick on the next
     // request (req_event = req_cons + 1) and looks again, closing the race with a front-end
     // that produced in between. Returns the requests to take now (0: safe to sleep).
-    Result<uint32_t> final_check_for_requests() {
+    // With `wanted` > 1 (netback's RX ring, where one packet needs several posted buffers)
+    // the kick is asked for when the `wanted`-th request from req_cons arrives, and fewer
+    // than `wanted` returned means the same: sleep until kicked. `wanted` is clamped to
+    // [1, size()].
+    Result<uint32_t> final_check_for_requests(uint32_t wanted = 1) {
+        wanted = std::clamp(wanted, uint32_t{1}, size_);
         auto n = unconsumed();
-        if (!n || *n > 0) return n;
-        pages_.index(kReqEvent).store(req_cons_ + 1, std::memory_order_relaxed);
+        if (!n || *n >= wanted) return n;
+        pages_.index(kReqEvent).store(req_cons_ + wanted, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_seq_cst);  // req_event before req_prod
         return unconsumed();
     }
