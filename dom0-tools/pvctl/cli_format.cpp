@@ -116,7 +116,27 @@ std::string format_list_json(const control::ListResponse& list) {
         o += "      \"xen_cpuid\": " + std::string(c.xen_cpuid ? "true" : "false") + ",\n";
         o += "      \"on_poweroff\": " + json_escape(action_name(c.on_poweroff)) + ",\n";
         o += "      \"on_reboot\": " + json_escape(action_name(c.on_reboot)) + ",\n";
-        o += "      \"on_crash\": " + json_escape(action_name(c.on_crash)) + "\n";
+        o += "      \"on_crash\": " + json_escape(action_name(c.on_crash)) + ",\n";
+        const DeviceConfig dev = devices_from_proto(d.config());
+        o += "      \"disks\": [";
+        for (size_t k = 0; k < dev.disks.size(); ++k) {
+            const auto& x = dev.disks[k];
+            o += std::string(k ? ", " : "") + "{\"target\": " + json_escape(x.target) +
+                 ", \"vdev\": " + json_escape(x.vdev) + ", \"access\": " +
+                 json_escape(x.readonly ? "ro" : "rw") + ", \"devtype\": " +
+                 json_escape(x.cdrom ? "cdrom" : "disk") + ", \"discard\": " +
+                 (x.discard ? "true" : "false") + "}";
+        }
+        o += "],\n      \"vifs\": [";
+        for (size_t k = 0; k < dev.vifs.size(); ++k) {
+            const auto& x = dev.vifs[k];
+            o += std::string(k ? ", " : "") + "{\"devid\": " +
+                 (x.devid ? std::to_string(*x.devid) : "null") + ", \"mac\": " + json_escape(x.mac) +
+                 ", \"bridge\": " + json_escape(x.bridge) + ", \"vifname\": " +
+                 json_escape(x.vifname) + ", \"ip\": " + json_escape(x.ip) +
+                 ", \"mtu\": " + std::to_string(x.mtu) + "}";
+        }
+        o += "]\n";
         o += "    }\n  }";
     }
     o += first ? "]\n" : "\n]\n";
@@ -166,8 +186,60 @@ std::string format_top(const control::TopResponse& top) {
         counter_rows(o, "hypercall", d.hypercalls());
         counter_row(o, "hypercall", "(-ENOSYS)", d.hypercall_enosys());
         counter_row(o, "mmio", "(unclaimed)", d.mmio_unclaimed());
+        for (const auto& dev : d.devices()) {
+            // "vbd xvda", "vif 0": how the user named it; the counters sorted as the others.
+            const std::string kind = dev.kind() == control::DEVICE_VIF ? "vif" : "vbd";
+            const std::string label =
+                kind + " " + (dev.kind() == control::DEVICE_VIF ? std::to_string(dev.devid()) : dev.name());
+            if (dev.counters().empty()) counter_row(o, label.c_str(), "(no counters)", 0);
+            counter_rows(o, label.c_str(), dev.counters());
+        }
     }
     if (top.domains().empty()) o = "no domains\n";
+    return o;
+}
+
+namespace {
+// A number the guest wrote (event channel, ring ref, state) for xl's %d columns: -1 when absent.
+std::string or_minus_one(const std::string& s) {
+    return s.empty() ? "-1" : s;
+}
+}  // namespace
+
+std::string format_block_list(const control::DeviceListResponse& list) {
+    std::string o;
+    char line[512];
+    std::snprintf(line, sizeof line, "%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle",
+                  "state", "evt-ch", "ring-ref", "BE-path");
+    o += line;
+    for (const auto& d : list.devices()) {
+        std::snprintf(line, sizeof line, "%-5u %-3u %-6u %-5s %-6s %-8s %-30s\n", d.devid(),
+                      d.backend_id(), list.domid(), or_minus_one(d.frontend_state()).c_str(),
+                      or_minus_one(d.event_channel()).c_str(), or_minus_one(d.ring_ref()).c_str(),
+                      d.backend_path().c_str());
+        o += line;
+    }
+    return o;
+}
+
+std::string format_network_list(const control::DeviceListResponse& list) {
+    std::string o;
+    char line[512];
+    std::snprintf(line, sizeof line, "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx", "BE",
+                  "Mac Addr.", "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
+    o += line;
+    for (const auto& d : list.devices()) {
+        std::string tx = "-1", rx = "-1";
+        if (const size_t slash = d.ring_ref().find('/'); slash != std::string::npos) {
+            tx = or_minus_one(d.ring_ref().substr(0, slash));
+            rx = or_minus_one(d.ring_ref().substr(slash + 1));
+        }
+        std::snprintf(line, sizeof line, "%-3u %-2u %-17s %6u %5s %6s %5s/%-11s %-30s\n", d.devid(),
+                      d.backend_id(), d.name().c_str(), d.devid(),
+                      or_minus_one(d.frontend_state()).c_str(), or_minus_one(d.event_channel()).c_str(),
+                      tx.c_str(), rx.c_str(), d.backend_path().c_str());
+        o += line;
+    }
     return o;
 }
 

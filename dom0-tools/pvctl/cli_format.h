@@ -13,8 +13,12 @@ std::string format_list_table(const control::ListResponse& list);
 // `pvctl list -l`: a JSON array, one object per domain with its full config.
 std::string format_list_json(const control::ListResponse& list);
 std::string format_info(const control::InfoResponse& info, const std::string& pvctl_version);
-// One block per domain: exits by reason, hypercalls by name, sorted by count.
+// One block per domain: exits by reason, hypercalls by name, sorted by count; then each PV
+// device's back-end counters.
 std::string format_top(const control::TopResponse& top);
+// `xl block-list` / `xl network-list` tables (numbers the guest has not written show as -1).
+std::string format_block_list(const control::DeviceListResponse& list);
+std::string format_network_list(const control::DeviceListResponse& list);
 
 std::string xl_state_flags(const control::DomainInfo& d);
 std::string json_escape(std::string_view s);

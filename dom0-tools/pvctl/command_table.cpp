@@ -14,7 +14,7 @@ void print_usage(const Command& c, std::ostream& out) {
 void print_command_list(std::span<const Command> table, std::ostream& out) {
     out << "usage: pvctl COMMAND [ARGS]\n\ncommands:\n";
     for (const auto& c : table)
-        out << "  " << std::left << std::setw(12) << c.name << c.help << "\n";
+        out << "  " << std::left << std::setw(16) << c.name << c.help << "\n";
     out << "\n'pvctl help COMMAND' shows a command's usage. Set PVHV_RUNTIME_DIR to use another "
            "pvd.\n";
 }

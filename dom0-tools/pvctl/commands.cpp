@@ -2,12 +2,14 @@
 #include "dom0-tools/pvctl/commands.h"
 
 #include <charconv>
+#include <filesystem>
 #include <ostream>
 
 #include "dom0-tools/pvctl/cli_format.h"
 #include "dom0-tools/pvctl/console_stream.h"
 #include "dom0-tools/pvctl/terminal.h"
 #include "dom0-tools/pvctl/xl_cfg.h"
+#include "dom0-tools/pvctl/xl_device_spec.h"
 #include "dom0-tools/pvd/config_codec.h"
 #include "dom0-tools/pvd/exit_codes.h"
 #include "dom0-tools/pvd/version.h"
@@ -79,6 +81,7 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
     control::Request req;
     auto* c = req.mutable_create();
     *c->mutable_config() = to_proto(parsed->config);
+    devices_to_proto(parsed->devices, *c->mutable_config());
     c->set_attach_console(attach);
     c->set_destroy_on_disconnect(foreground);
     auto reply = call(**conn, req);
@@ -297,6 +300,112 @@ int cmd_debug_dump(CliEnv& env, std::span<const std::string> args) {
     return 0;
 }
 
+// xl's block-attach and network-attach take the spec as one or more words, joined with commas:
+// `block-attach g /img/b.raw,raw,xvdb,rw` or `block-attach g vdev=xvdb target=/img/b.raw`.
+std::string join_spec(std::span<const std::string> words) {
+    std::string s;
+    for (const auto& w : words) s += (s.empty() ? "" : ",") + w;
+    return s;
+}
+
+// DOMAIN SPEC-WORDS... of block-attach / network-attach: the domain, and the spec parsed with
+// `parse` (its warnings shown). nullopt after saying why.
+template <class Parse>
+auto attach_args(CliEnv& env, std::string_view command, const ParsedArgs& p, Parse parse)
+    -> std::optional<std::pair<control::DomainRef, decltype(parse(std::string_view())->spec)>> {
+    auto ref = domain_arg(env, p.positional[0]);
+    if (!ref) return std::nullopt;
+    auto parsed = parse(join_spec(std::span(p.positional).subspan(1)));
+    if (!parsed) {
+        env.err << "pvctl " << command << ": " << parsed.error() << "\n";
+        return std::nullopt;
+    }
+    for (const auto& w : parsed->warnings) env.err << "pvctl " << command << ": warning: " << w << "\n";
+    return std::pair(*ref, std::move(parsed->spec));
+}
+
+int cmd_block_attach(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("block-attach", args, "", env.err);
+    if (!p || p->positional.size() < 2) return kUsageError;
+    auto a = attach_args(env, "block-attach", *p, parse_disk_spec);
+    if (!a) return kExitFailure;
+    // pvd does not know our working directory (control.proto): the target goes absolute.
+    auto& target = a->second.target;
+    target = (std::filesystem::path(env.cwd) / target).lexically_normal().string();
+    control::Request req;
+    *req.mutable_device_attach()->mutable_domain() = a->first;
+    *req.mutable_device_attach()->mutable_disk() = to_proto(a->second);
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int cmd_network_attach(CliEnv& env, std::span<const std::string> args) {
+    auto p = parse_args("network-attach", args, "", env.err);
+    if (!p || p->positional.empty()) return kUsageError;
+    auto a = attach_args(env, "network-attach", *p, parse_vif_spec);
+    if (!a) return kExitFailure;
+    control::Request req;
+    *req.mutable_device_attach()->mutable_domain() = a->first;
+    *req.mutable_device_attach()->mutable_vif() = to_proto(a->second);
+    return request(env, req) ? 0 : kExitFailure;
+}
+
+int device_detach(CliEnv& env, std::span<const std::string> args, std::string_view name,
+                  control::DeviceKind kind) {
+    auto p = parse_args(name, args, "", env.err);
+    if (!p || p->positional.size() != 2) return kUsageError;
+    auto ref = domain_arg(env, p->positional[0]);
+    if (!ref) return kExitFailure;
+    control::Request req;
+    auto* d = req.mutable_device_detach();
+    *d->mutable_domain() = *ref;
+    d->set_kind(kind);
+    d->set_device(p->positional[1]);
+    return request(env, req) ? 0 : kExitFailure;  // pvd's warning says when it was forced
+}
+
+int cmd_block_detach(CliEnv& env, std::span<const std::string> args) {
+    return device_detach(env, args, "block-detach", control::DEVICE_VBD);
+}
+
+int cmd_network_detach(CliEnv& env, std::span<const std::string> args) {
+    return device_detach(env, args, "network-detach", control::DEVICE_VIF);
+}
+
+// block-list / network-list DOMAIN...: one table per domain, as xl prints them.
+int device_list(CliEnv& env, std::span<const std::string> args, std::string_view name,
+                control::DeviceKind kind) {
+    auto p = parse_args(name, args, "", env.err);
+    if (!p || p->positional.empty()) return kUsageError;
+    int rc = 0;
+    for (const auto& arg : p->positional) {
+        auto ref = domain_arg(env, arg);
+        if (!ref) {
+            rc = kExitFailure;
+            continue;
+        }
+        control::Request req;
+        auto* l = req.mutable_device_list();
+        *l->mutable_domain() = *ref;
+        l->set_kind(kind);
+        auto r = request(env, req);
+        if (!r) {
+            rc = kExitFailure;
+            continue;
+        }
+        env.out << (kind == control::DEVICE_VBD ? format_block_list(r->device_list())
+                                                : format_network_list(r->device_list()));
+    }
+    return rc;
+}
+
+int cmd_block_list(CliEnv& env, std::span<const std::string> args) {
+    return device_list(env, args, "block-list", control::DEVICE_VBD);
+}
+
+int cmd_network_list(CliEnv& env, std::span<const std::string> args) {
+    return device_list(env, args, "network-list", control::DEVICE_VIF);
+}
+
 int cmd_help(CliEnv& env, std::span<const std::string> args) {
     const auto table = pvctl_commands();
     if (args.empty()) {
@@ -331,9 +440,24 @@ constexpr Command kCommands[] = {
     {"console", "DOMAIN", "attach to a domain's console: output and typing (Ctrl-] detaches)",
      cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
-    {"top", "", "show per-domain exit and hypercall counters (one snapshot)", cmd_top},
+    {"top", "", "show per-domain exit, hypercall and PV device counters (one snapshot)", cmd_top},
     {"debug-dump", "DOMAIN", "print a domain's event channels and grant table (cf. xl debug-keys)",
      cmd_debug_dump},
+    {"block-attach", "DOMAIN DISKSPEC...",
+     "add a disk to a domain (xl-disk-configuration: '/img/b.raw,raw,xvdb,rw' or vdev=... target=...)",
+     cmd_block_attach},
+    {"block-detach", "DOMAIN DEVID|VDEV",
+     "remove a disk (waits up to 10 s for the guest to let go, then removes it anyway)",
+     cmd_block_detach},
+    {"block-list", "DOMAIN...", "list a domain's disks (as xl block-list)", cmd_block_list},
+    {"network-attach", "DOMAIN [VIFSPEC...]",
+     "add a network interface (mac=, bridge=, vifname=, mtu=...; default bridge xenbr0)",
+     cmd_network_attach},
+    {"network-detach", "DOMAIN DEVID|MAC",
+     "remove a network interface (waits up to 10 s for the guest, then removes it anyway)",
+     cmd_network_detach},
+    {"network-list", "DOMAIN...", "list a domain's network interfaces (as xl network-list)",
+     cmd_network_list},
     {"help", "[COMMAND]", "show commands or one command's usage", cmd_help},
 };
 

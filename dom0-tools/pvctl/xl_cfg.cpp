@@ -9,6 +9,7 @@
 #include <set>
 
 #include "dom0-tools/pvctl/xl_cfg_syntax.h"
+#include "dom0-tools/pvctl/xl_device_spec.h"
 #include "dom0-tools/pvd/config_rules.h"
 
 namespace pvhv::dom0 {
@@ -17,14 +18,11 @@ namespace {
 // Keys pvhv reads. Keep in sync with the list in xl_cfg.h.
 const std::set<std::string_view> kSupported = {
     "name",  "type", "memory",      "vcpus",     "kernel",   "ramdisk",   "cmdline",
-    "extra", "root", "on_poweroff", "on_reboot", "on_crash", "xen_cpuid",
+    "extra", "root", "on_poweroff", "on_reboot", "on_crash", "xen_cpuid", "disk", "vif",
 };
 
 // Keys from man xl.cfg that pvhv does not implement (yet): warned about, then ignored.
-// disk/vif arrive with the PV back-ends.
 const std::set<std::string_view> kKnownUnsupported = {
-    "disk",
-    "vif",
     "vtpm",
     "p9",
     "pvcalls",
@@ -167,7 +165,7 @@ class Builder {
         report_unsupported_and_unknown();
         build();
         if (!errors_.empty()) return std::unexpected(XlCfgFailure{errors_, warnings_});
-        return XlCfgResult{std::move(c_), std::move(warnings_)};
+        return XlCfgResult{std::move(c_), std::move(devices_), std::move(warnings_)};
     }
 
   private:
@@ -293,6 +291,51 @@ class Builder {
         action("on_poweroff", c_.on_poweroff);
         action("on_reboot", c_.on_reboot);
         action("on_crash", c_.on_crash);
+
+        devices();
+    }
+
+    // disk = [ 'DISKSPEC', ... ] and vif = [ 'VIFSPEC', ... ]: a list of strings, each parsed
+    // on its own; errors and warnings name the line of the entry.
+    template <class Parse, class Add>
+    void device_list(std::string_view key, Parse parse, Add add) {
+        const XlSetting* s = settings_.find(key);
+        if (!s) return;
+        if (s->value.kind != XlValue::Kind::List) {
+            error(*s, std::string(key) + " expects a list of strings, e.g. " + std::string(key) +
+                          " = [ '...' ]");
+            return;
+        }
+        for (const XlValue& item : s->value.items) {
+            XlSetting at = *s;
+            at.line = item.line;
+            if (item.kind != XlValue::Kind::String) {
+                error(at, std::string(key) + " entries must be strings, not " + item.kind_name());
+                continue;
+            }
+            auto parsed = parse(item.text);
+            if (!parsed) {
+                error(at, std::string(key) + " '" + item.text + "': " + parsed.error());
+                continue;
+            }
+            for (const auto& w : parsed->warnings) warn(at, std::string(key) + " '" + item.text + "': " + w);
+            add(at, std::move(parsed->spec));
+        }
+    }
+
+    void devices() {
+        device_list("disk", parse_disk_spec, [&](const XlSetting& at, back::DiskSpec d) {
+            d.target = resolve_path(at, d.target);
+            devices_.disks.push_back(std::move(d));
+        });
+        device_list("vif", parse_vif_spec, [&](const XlSetting&, back::VifSpec v) {
+            devices_.vifs.push_back(std::move(v));
+        });
+        // Across entries: a vdev or a mac used twice, too many devices.
+        if (auto r = validate_device_config(DeviceConfig{devices_.disks, {}}); !r)
+            error(*settings_.find("disk"), r.error().message);
+        if (auto r = validate_device_config(DeviceConfig{{}, devices_.vifs}); !r)
+            error(*settings_.find("vif"), r.error().message);
     }
 
     // xl's parse_cmdline(): cmdline wins; otherwise "root=<root> <extra>".
@@ -337,6 +380,7 @@ class Builder {
     const XlCfgInput& in_;
     XlSettings settings_;
     DomainConfig c_;
+    DeviceConfig devices_;
     std::vector<std::string> warnings_;
     std::vector<std::string> errors_;
 };

@@ -15,6 +15,10 @@
 //               coredump-destroy | coredump-restart (coredump-* act without the dump, warned)
 //   xen_cpuid   pvhv's own: 1 advertises Xen's CPUID leaves, 0 hides them. Default 1 for
 //               pvh, 0 for hvm.
+//   disk        [ 'DISKSPEC', ... ] (xl-disk-configuration(5); xl_device_spec.h): raw images
+//               and block devices. A relative target is resolved like kernel.
+//   vif         [ 'VIFSPEC', ... ] (xl-network-configuration(5); xl_device_spec.h). A vif
+//               without mac= gets a random one in 00:16:3e when pvd creates the domain.
 // Other keys xl knows produce "key X is not supported yet, ignored"; keys xl does not know
 // produce "unknown key X". Both are warnings with file:line, never silent.
 #pragma once
@@ -25,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dom0-tools/pvd/device_config.h"
 #include "hv/domain/domain_config.h"
 
 namespace pvhv::dom0 {
@@ -38,6 +43,7 @@ struct XlCfgInput {
 
 struct XlCfgResult {
     DomainConfig config;
+    DeviceConfig devices;  // disk = [...], vif = [...]
     std::vector<std::string> warnings;  // "file:line: warning: ..."
 };
 

@@ -77,6 +77,87 @@ DomainConfig from_proto(const control::DomainConfig& p) {
     return c;
 }
 
+control::DiskSpec to_proto(const back::DiskSpec& d) {
+    control::DiskSpec p;
+    p.set_target(d.target);
+    p.set_vdev(d.vdev);
+    p.set_readonly(d.readonly);
+    p.set_cdrom(d.cdrom);
+    p.set_no_discard(!d.discard);
+    return p;
+}
+
+control::VifSpec to_proto(const back::VifSpec& v) {
+    control::VifSpec p;
+    if (v.devid) p.set_devid(*v.devid);
+    p.set_mac(v.mac);
+    p.set_bridge(v.bridge);
+    p.set_vifname(v.vifname);
+    p.set_ip(v.ip);
+    p.set_mtu(v.mtu);
+    return p;
+}
+
+back::DiskSpec from_proto(const control::DiskSpec& p) {
+    back::DiskSpec d;
+    d.target = p.target();
+    d.vdev = p.vdev();
+    d.readonly = p.readonly() || p.cdrom();
+    d.cdrom = p.cdrom();
+    d.discard = !p.no_discard();
+    return d;
+}
+
+back::VifSpec from_proto(const control::VifSpec& p) {
+    back::VifSpec v;
+    if (p.has_devid()) v.devid = p.devid();
+    v.mac = p.mac();
+    if (!p.bridge().empty()) v.bridge = p.bridge();
+    v.vifname = p.vifname();
+    v.ip = p.ip();
+    if (p.mtu() != 0) v.mtu = p.mtu();
+    return v;
+}
+
+void devices_to_proto(const DeviceConfig& c, control::DomainConfig& p) {
+    p.clear_disks();
+    p.clear_vifs();
+    for (const auto& d : c.disks) *p.add_disks() = to_proto(d);
+    for (const auto& v : c.vifs) *p.add_vifs() = to_proto(v);
+}
+
+DeviceConfig devices_from_proto(const control::DomainConfig& p) {
+    DeviceConfig c;
+    for (const auto& d : p.disks()) c.disks.push_back(from_proto(d));
+    for (const auto& v : p.vifs()) c.vifs.push_back(from_proto(v));
+    return c;
+}
+
+control::DeviceKind to_proto(DeviceKind k) {
+    return k == DeviceKind::Vif ? control::DEVICE_VIF : control::DEVICE_VBD;
+}
+
+DeviceKind from_proto(control::DeviceKind k) {
+    return k == control::DEVICE_VIF ? DeviceKind::Vif : DeviceKind::Vbd;
+}
+
+control::DeviceInfo to_proto(const DeviceStatus& s) {
+    control::DeviceInfo p;
+    p.set_kind(to_proto(s.kind));
+    p.set_devid(s.devid);
+    p.set_name(s.name);
+    p.set_backend_id(0);
+    p.set_backend_state(static_cast<uint32_t>(s.xenbus.backend));
+    p.set_frontend_state(s.xenbus.frontend);
+    p.set_event_channel(s.event_channel);
+    p.set_ring_ref(s.ring_ref);
+    p.set_backend_path(s.backend_path);
+    p.set_connected(s.xenbus.connected);
+    p.set_error(s.xenbus.error);
+    for (const auto& [k, v] : s.counters) (*p.mutable_counters())[k] = v;
+    return p;
+}
+
 control::DomainState to_proto(DomainState s) {
     switch (s) {
         case DomainState::Created:

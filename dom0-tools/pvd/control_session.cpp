@@ -80,6 +80,12 @@ void ControlSession::handle(const control::Request& req) {
             return handle_pause(req.unpause().domain(), false);
         case control::Request::kDebugDump:
             return handle_debug_dump(req.debug_dump());
+        case control::Request::kDeviceAttach:
+            return handle_device_attach(req.device_attach());
+        case control::Request::kDeviceDetach:
+            return handle_device_detach(req.device_detach());
+        case control::Request::kDeviceList:
+            return handle_device_list(req.device_list());
         case control::Request::KIND_NOT_SET:
             break;
     }
@@ -116,9 +122,11 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
         return send_error("this connection is already bound to domain " +
                           std::to_string(bound_->value));
     DomainConfig config;
+    DeviceConfig devices;
     switch (req.source_case()) {
         case control::CreateRequest::kConfig:
             config = from_proto(req.config());
+            devices = devices_from_proto(req.config());
             break;
         case control::CreateRequest::kXlConfig: {
             const auto& x = req.xl_config();
@@ -136,13 +144,15 @@ void ControlSession::handle_create(const control::CreateRequest& req) {
             }
             for (const auto& w : parsed->warnings) reply.add_warnings(w);
             config = parsed->config;
+            devices = parsed->devices;
             break;
         }
         case control::CreateRequest::SOURCE_NOT_SET:
             return send_error("create request without a config");
     }
     const bool follow = req.attach_console() || req.destroy_on_disconnect();
-    auto id = manager_->create(config, follow ? shared_from_this() : nullptr, req.attach_console());
+    auto id = manager_->create(config, follow ? shared_from_this() : nullptr, req.attach_console(),
+                               std::move(devices));
     if (!id) {
         reply.set_error(id.error().message);
         return send(reply);
@@ -170,6 +180,7 @@ void ControlSession::handle_list() {
         i->set_state(to_proto(d.state));
         if (d.shutdown_reason) i->set_shutdown_reason(to_proto(*d.shutdown_reason));
         *i->mutable_config() = to_proto(d.config);
+        devices_to_proto(d.devices, *i->mutable_config());
         i->set_uptime_ms(static_cast<uint64_t>(d.uptime.count()));
         if (d.cpu_time) i->set_cpu_time_ns(static_cast<uint64_t>(d.cpu_time->count()));
         i->set_transport(d.transport);
@@ -283,6 +294,8 @@ void ControlSession::handle_top() {
         for (const auto& [k, v] : c->hypercalls) (*out->mutable_hypercalls())[k] = v;
         out->set_hypercall_enosys(c->hypercall_enosys);
         out->set_mmio_unclaimed(c->mmio_unclaimed);
+        if (auto devices = manager_->devices(d.id))
+            for (const auto& s : *devices) *out->add_devices() = to_proto(s);
     }
     send(reply);
 }
@@ -297,6 +310,65 @@ void ControlSession::handle_debug_dump(const control::DebugDumpRequest& req) {
     d->set_domid(id->value);
     d->set_name(manager_->name_of(*id));
     d->set_text(std::move(*text));
+    send(reply);
+}
+
+void ControlSession::handle_device_attach(const control::DeviceAttachRequest& req) {
+    auto id = resolve(req.domain());
+    if (!id) return send_error(id.error().message);
+    control::Response reply;
+    auto* a = reply.mutable_device_attach();
+    switch (req.device_case()) {
+        case control::DeviceAttachRequest::kDisk: {
+            auto disk = manager_->attach_disk(*id, from_proto(req.disk()));
+            if (!disk) return send_error(disk.error().message);
+            a->set_kind(control::DEVICE_VBD);
+            a->set_devid(back::vdev_number(disk->vdev).value_or(0));
+            *a->mutable_disk() = to_proto(*disk);
+            break;
+        }
+        case control::DeviceAttachRequest::kVif: {
+            auto vif = manager_->attach_vif(*id, from_proto(req.vif()));
+            if (!vif) return send_error(vif.error().message);
+            a->set_kind(control::DEVICE_VIF);
+            a->set_devid(vif->devid.value_or(0));
+            *a->mutable_vif() = to_proto(*vif);
+            break;
+        }
+        case control::DeviceAttachRequest::DEVICE_NOT_SET:
+            return send_error("device attach request without a disk or vif");
+    }
+    send(reply);
+}
+
+void ControlSession::handle_device_detach(const control::DeviceDetachRequest& req) {
+    auto id = resolve(req.domain());
+    if (!id) return send_error(id.error().message);
+    // Answered when the device is gone: after the guest's front-end closed, or the timeout.
+    auto started = manager_->detach_device(
+        *id, from_proto(req.kind()), req.device(),
+        [w = weak_from_this()](Result<back::DetachOutcome> r) {
+            auto self = w.lock();
+            if (!self) return;
+            if (!r) return self->send_error(r.error().message);
+            control::Response reply;
+            reply.mutable_device_detach()->set_forced(r->forced);
+            if (r->forced) reply.add_warnings("device removed without the guest's consent: " + r->detail);
+            self->send(reply);
+        });
+    if (!started) send_error(started.error().message);
+}
+
+void ControlSession::handle_device_list(const control::DeviceListRequest& req) {
+    auto id = resolve(req.domain());
+    if (!id) return send_error(id.error().message);
+    auto devices = manager_->devices(*id);
+    if (!devices) return send_error(devices.error().message);
+    control::Response reply;
+    auto* l = reply.mutable_device_list();
+    l->set_domid(id->value);
+    for (const auto& s : *devices)
+        if (s.kind == from_proto(req.kind())) *l->add_devices() = to_proto(s);
     send(reply);
 }
 

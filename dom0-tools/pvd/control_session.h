@@ -55,6 +55,9 @@ class ControlSession final : public DomainWatcher,
     void handle_info();
     void handle_top();
     void handle_debug_dump(const control::DebugDumpRequest& req);
+    void handle_device_attach(const control::DeviceAttachRequest& req);
+    void handle_device_detach(const control::DeviceDetachRequest& req);
+    void handle_device_list(const control::DeviceListRequest& req);
     Result<DomId> resolve(const control::DomainRef& ref) const;
     bool following_something(control::Response& reply) const;
 

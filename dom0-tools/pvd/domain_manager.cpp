@@ -7,11 +7,13 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <ctime>
+#include <random>
 
 #include "dom0-tools/pvd/config_rules.h"
 #include "dom0-tools/pvd/exit_codes.h"
 #include "dom0-tools/pvd/log.h"
 #include "dom0-tools/pvd/sys_error.h"
+#include "pvdrivers/back/net/mac.h"
 #include "hv/log.h"
 
 namespace pvhv::dom0 {
@@ -76,14 +78,36 @@ Result<DomId> DomainManager::allocate_id() {
 }
 
 Result<DomId> DomainManager::create(const DomainConfig& config,
-                                    std::shared_ptr<DomainWatcher> watcher, bool console) {
+                                    std::shared_ptr<DomainWatcher> watcher, bool console,
+                                    DeviceConfig devices) {
     if (auto v = validate_domain_config(config); !v) return std::unexpected(v.error());
+    if (auto v = validate_device_config(devices); !v) return std::unexpected(v.error());
+    // Picked once: a restart keeps the vifs' indexes and MACs (the entry keeps them).
+    assign_device_defaults(devices, [this] { return random_bits(); });
     std::vector<Watch> watchers;
     if (watcher) watchers.push_back(Watch{watcher, console});
-    return build(config, std::move(watchers), {});
+    return build(config, devices, std::move(watchers), {});
 }
 
-Result<DomId> DomainManager::build(const DomainConfig& config, std::vector<Watch> watchers,
+uint32_t DomainManager::random_bits() {
+    if (options_.random) return options_.random();
+    static std::random_device rd;
+    return rd();
+}
+
+Result<void> DomainManager::attach_all(GuestDomain& domain, const DeviceConfig& devices) {
+    for (const auto& d : devices.disks)
+        if (auto r = domain.attach_disk(d); !r)
+            return fail(r.error().xen_errno, "disk " + d.vdev + ": " + r.error().message);
+    for (const auto& v : devices.vifs)
+        if (auto r = domain.attach_vif(v); !r)
+            return fail(r.error().xen_errno, "vif " + std::to_string(v.devid.value_or(0)) + ": " +
+                                                 r.error().message);
+    return {};
+}
+
+Result<DomId> DomainManager::build(const DomainConfig& config, const DeviceConfig& devices,
+                                   std::vector<Watch> watchers,
                                    std::deque<std::chrono::steady_clock::time_point> restarts) {
     for (const auto& [id, e] : domains_)
         if (e.name == config.name)
@@ -101,11 +125,17 @@ Result<DomId> DomainManager::build(const DomainConfig& config, std::vector<Watch
     if (!dom)
         return fail(dom.error().xen_errno,
                     "cannot create domain " + config.name + ": " + dom.error().message);
+    // Devices before the first instruction, as xl adds them before it unpauses the domain.
+    if (auto r = attach_all(**dom, devices); !r) {
+        (*dom)->destroy();
+        return fail(r.error().xen_errno, "cannot create domain " + config.name + ": " + r.error().message);
+    }
 
     Entry e;
     e.id = *id;
     e.name = config.name;
     e.config = config;
+    e.devices = devices;
     e.domain = std::move(*dom);
     e.log = std::move(*log);
     e.watchers = std::move(watchers);
@@ -186,6 +216,92 @@ Result<void> DomainManager::unpause(DomId id) {
     return {};
 }
 
+Result<DomainManager::Entry*> DomainManager::find_entry(DomId id) {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return &it->second;
+}
+
+Result<back::DiskSpec> DomainManager::attach_disk(DomId id, back::DiskSpec disk) {
+    auto found = find_entry(id);
+    if (!found) return std::unexpected(found.error());
+    Entry& e = **found;
+    if (e.shutdown_handled) return fail(XEN_EINVAL, "domain " + e.name + " has shut down");
+    DeviceConfig next = e.devices;
+    next.disks.push_back(disk);
+    if (auto v = validate_device_config(next); !v) return std::unexpected(v.error());
+    if (auto r = e.domain->attach_disk(disk); !r) return std::unexpected(r.error());
+    e.devices = std::move(next);
+    log_info(label(id, e.name) + ": disk " + disk.vdev + " attached (" + disk.target + ")");
+    return disk;
+}
+
+Result<back::VifSpec> DomainManager::attach_vif(DomId id, back::VifSpec vif) {
+    auto found = find_entry(id);
+    if (!found) return std::unexpected(found.error());
+    Entry& e = **found;
+    if (e.shutdown_handled) return fail(XEN_EINVAL, "domain " + e.name + " has shut down");
+    assign_vif_defaults(vif, e.devices.vifs, [this] { return random_bits(); });
+    DeviceConfig next = e.devices;
+    next.vifs.push_back(vif);
+    if (auto v = validate_device_config(next); !v) return std::unexpected(v.error());
+    if (auto r = e.domain->attach_vif(vif); !r) return std::unexpected(r.error());
+    e.devices = std::move(next);
+    log_info(label(id, e.name) + ": vif " + std::to_string(*vif.devid) + " (" + vif.mac +
+             ") attached to bridge " + vif.bridge);
+    return vif;
+}
+
+Result<void> DomainManager::detach_device(DomId id, DeviceKind kind, const std::string& which,
+                                          back::DetachDone done) {
+    auto found = find_entry(id);
+    if (!found) return std::unexpected(found.error());
+    Entry& e = **found;
+    // Which device: as xl, a devid, or the vdev / mac. Only devices pvd attached count.
+    std::optional<uint32_t> devid;
+    if (kind == DeviceKind::Vbd) {
+        const auto wanted = back::vdev_number(which);
+        for (const auto& d : e.devices.disks)
+            if (wanted && back::vdev_number(d.vdev) == wanted) devid = *wanted;
+    } else {
+        const auto mac = net::parse_mac(which);
+        for (const auto& v : e.devices.vifs) {
+            if (mac && net::parse_mac(v.mac) == mac) devid = v.devid;
+            if (!mac && !which.empty() && std::to_string(v.devid.value_or(~0u)) == which) devid = v.devid;
+        }
+    }
+    if (!devid)
+        return fail(XEN_ENODEV, "domain " + e.name + " has no " +
+                                    (kind == DeviceKind::Vbd ? "disk " : "vif ") + which);
+    log_info(label(id, e.name) + ": detaching " + device_kind_name(kind) + " " + std::to_string(*devid));
+    e.domain->detach_device(
+        kind, *devid,
+        [this, alive = std::weak_ptr<int>(alive_), id, kind, devid = *devid,
+         done = std::move(done)](Result<back::DetachOutcome> r) {
+            if (r && !alive.expired()) {
+                if (auto found = domains_.find(id.value); found != domains_.end()) {
+                    auto& dev = found->second.devices;
+                    std::erase_if(dev.disks, [&](const back::DiskSpec& d) {
+                        return kind == DeviceKind::Vbd && back::vdev_number(d.vdev) == devid;
+                    });
+                    std::erase_if(dev.vifs, [&](const back::VifSpec& v) {
+                        return kind == DeviceKind::Vif && v.devid == devid;
+                    });
+                }
+            }
+            done(std::move(r));
+        });
+    return {};
+}
+
+Result<std::vector<DeviceStatus>> DomainManager::devices(DomId id) const {
+    auto it = domains_.find(id.value);
+    if (it == domains_.end())
+        return fail(XEN_ESRCH, "no domain with id " + std::to_string(id.value));
+    return it->second.domain->devices();
+}
+
 Result<void> DomainManager::console_input(DomId id, std::string_view bytes) {
     auto it = domains_.find(id.value);
     if (it == domains_.end())
@@ -264,6 +380,7 @@ std::vector<DomainSummary> DomainManager::list() const {
         s.state = e.domain->state();
         s.shutdown_reason = e.shutdown_reason;
         s.config = e.config;
+        s.devices = e.devices;
         s.uptime = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.created);
         s.cpu_time = e.domain->cpu_time();
         s.transport = e.domain->transport();
@@ -412,6 +529,7 @@ void DomainManager::apply_shutdown_action(Entry& e, ShutdownReason reason) {
 void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
     Entry& old = domains_.at(old_id.value);
     const DomainConfig config = old.config;
+    const DeviceConfig devices = old.devices;
     std::vector<Watch> watchers = std::move(old.watchers);
     old.watchers.clear();
     auto restarts = old.restarts;
@@ -427,7 +545,7 @@ void DomainManager::restart(DomId old_id, ShutdownReason reason, bool rename) {
         old.domain->destroy();
         domains_.erase(old_id.value);
     }
-    auto fresh = build(config, watchers, std::move(restarts));
+    auto fresh = build(config, devices, watchers, std::move(restarts));
     if (!fresh) {
         log_error("restart of " + config.name + " failed: " + fresh.error().message);
         ExitInfo info;

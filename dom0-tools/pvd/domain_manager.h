@@ -13,6 +13,7 @@
 
 #include "dom0-tools/pvd/console_backlog.h"
 #include "dom0-tools/pvd/console_log.h"
+#include "dom0-tools/pvd/device_config.h"
 #include "dom0-tools/pvd/guest_domain.h"
 
 namespace pvhv::dom0 {
@@ -23,6 +24,8 @@ struct ManagerOptions {
     // restart_window is destroyed instead: a guest that crashes at boot must not spin.
     int max_restarts = 5;
     std::chrono::milliseconds restart_window{10'000};
+    // Random bits for the MACs of vifs configured without one; empty: std::random_device.
+    std::function<uint32_t()> random{};
 };
 
 struct DomainSummary {
@@ -31,6 +34,7 @@ struct DomainSummary {
     DomainState state = DomainState::Created;
     std::optional<ShutdownReason> shutdown_reason;
     DomainConfig config;
+    DeviceConfig devices;  // as configured and attached since, with the MACs pvd picked
     std::chrono::milliseconds uptime{0};
     std::optional<std::chrono::nanoseconds> cpu_time;
     std::string transport;
@@ -48,10 +52,10 @@ class DomainManager final : public DomainObserver {
     DomainManager(const DomainManager&) = delete;
     DomainManager& operator=(const DomainManager&) = delete;
 
-    // Builds and starts a domain. `watcher` (may be null) is registered before the
-    // domain starts, so with `console` it sees all console output.
+    // Builds and starts a domain with its PV devices. `watcher` (may be null) is registered
+    // before the domain starts, so with `console` it sees all console output.
     Result<DomId> create(const DomainConfig& config, std::shared_ptr<DomainWatcher> watcher,
-                         bool console = true);
+                         bool console = true, DeviceConfig devices = {});
     Result<void> destroy(DomId id, const std::string& why);
     // Asks the guest to shut down; fails clearly when it has no PV control interface.
     // (shutdown_request.h follows the request to its end, with a timeout.)
@@ -59,6 +63,17 @@ class DomainManager final : public DomainObserver {
     // xl pause / unpause (GuestDomain::pause): clear errors for domains in the wrong state.
     Result<void> pause(DomId id);
     Result<void> unpause(DomId id);
+    // pvctl block-attach / network-attach: the device joins the domain and its config, so a
+    // restart brings it back (as libxl updates the domain's stored config). Returns the spec
+    // as attached: a vif with the devid and mac pvd chose.
+    Result<back::DiskSpec> attach_disk(DomId id, back::DiskSpec disk);
+    Result<back::VifSpec> attach_vif(DomId id, back::VifSpec vif);
+    // pvctl block-detach / network-detach. `which`: the devid, or the vdev (vbd) or mac (vif).
+    // Errors found at once are returned (and `done` is dropped); otherwise `done` runs on the
+    // loop when the device is gone, and the device leaves the domain's config.
+    Result<void> detach_device(DomId id, DeviceKind kind, const std::string& which,
+                               back::DetachDone done);
+    Result<std::vector<DeviceStatus>> devices(DomId id) const;
     // Typed console input for a domain (pvctl console); see GuestDomain::console_input.
     Result<void> console_input(DomId id, std::string_view bytes);
     // The toolstack stops the domain itself, where xl -F would press a virtual power or reset
@@ -95,6 +110,7 @@ class DomainManager final : public DomainObserver {
         DomId id;
         std::string name;
         DomainConfig config;
+        DeviceConfig devices;
         std::unique_ptr<GuestDomain> domain;
         std::optional<ConsoleLog> log;
         std::vector<Watch> watchers;
@@ -105,8 +121,12 @@ class DomainManager final : public DomainObserver {
     };
 
     Result<DomId> allocate_id();
-    Result<DomId> build(const DomainConfig& config, std::vector<Watch> watchers,
+    Result<Entry*> find_entry(DomId id);  // ESRCH with the id in the message
+    Result<DomId> build(const DomainConfig& config, const DeviceConfig& devices,
+                        std::vector<Watch> watchers,
                         std::deque<std::chrono::steady_clock::time_point> restarts);
+    Result<void> attach_all(GuestDomain& domain, const DeviceConfig& devices);
+    uint32_t random_bits();
     void on_console(DomId id, const std::string& bytes);
     void on_state(DomId id, DomainState state, std::optional<ShutdownReason> reason);
     void apply_shutdown_action(Entry& e, ShutdownReason reason);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "dom0-tools/pvd/domain_devices.h"
 #include "hv/domain/domain.h"
 #include "hv/error.h"
 #include "hv/types.h"
@@ -36,6 +37,15 @@ class GuestDomain {
     // it, else the emulated COM1 UART's receiver. Returns how many bytes were taken (both
     // queues are bounded). Any thread.
     virtual Result<size_t> console_input(std::string_view bytes) = 0;
+
+    // PV devices (DomainDevices: xenstore directories and pvd's back-ends), before start() for
+    // the configured ones, or while the domain runs (block-attach, network-attach). Loop
+    // thread. The manager has checked the spec and filled in a vif's devid and mac.
+    virtual Result<uint32_t> attach_disk(const back::DiskSpec& disk) = 0;
+    virtual Result<uint32_t> attach_vif(const back::VifSpec& vif) = 0;
+    // The close handshake with the guest's front-end; `done` is posted when the device is gone.
+    virtual void detach_device(DeviceKind kind, uint32_t devid, back::DetachDone done) = 0;
+    virtual std::vector<DeviceStatus> devices() const = 0;
 };
 
 class DomainFactory {

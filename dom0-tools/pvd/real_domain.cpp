@@ -1,6 +1,8 @@
 // Adapts pvhv::Domain (the hv core) to pvd's GuestDomain; part of the pvd executable only.
 #include "dom0-tools/pvd/domain_console.h"
+#include "dom0-tools/pvd/domain_devices.h"
 #include "dom0-tools/pvd/domain_factory.h"
+#include "dom0-tools/pvd/real_device_backends.h"
 #include "dom0-tools/pvd/xenstore_link.h"
 #include "dom0-tools/pvd/xenstore_service.h"
 #include "hv/boot/guest_layout.h"
@@ -13,17 +15,22 @@ namespace {
 class RealDomain final : public GuestDomain {
   public:
     RealDomain(std::unique_ptr<DomainConsole> console, std::unique_ptr<Domain> d,
-               std::unique_ptr<XenstoreLink> store)
-        : console_(std::move(console)), d_(std::move(d)), store_(std::move(store)) {}
-    ~RealDomain() override { destroy(); }  // console and store go before the memory does
+               std::unique_ptr<XenstoreLink> store, std::unique_ptr<DomainDevices> devices)
+        : console_(std::move(console)),
+          d_(std::move(d)),
+          store_(std::move(store)),
+          devices_(std::move(devices)) {}
+    ~RealDomain() override { destroy(); }  // devices, console, store go before the memory does
     Result<void> start() override { return d_->start(); }
     Result<void> pause() override { return d_->pause(); }
     Result<void> unpause() override { return d_->unpause(); }
-    // The vCPUs stop first, so the guest no longer touches its rings; then its console stops
-    // (last output flushed, port closed) and its xenstore connection goes (@releaseDomain);
-    // its memory goes with d_, last.
+    // The vCPUs stop first, so the guest no longer touches its rings; then its PV devices go
+    // without a handshake (back-end threads joined, grant mappings and ports released, their
+    // directories removed), its console stops (last output flushed, port closed) and its
+    // xenstore connection goes (@releaseDomain); its memory goes with d_, last.
     void destroy() override {
         d_->destroy();
+        devices_->destroy_all();
         console_->stop();
         store_.reset();
     }
@@ -40,11 +47,21 @@ class RealDomain final : public GuestDomain {
     Result<size_t> console_input(std::string_view bytes) override {
         return console_->input(*d_, bytes);
     }
+    Result<uint32_t> attach_disk(const back::DiskSpec& disk) override {
+        return devices_->attach_disk(disk);
+    }
+    Result<uint32_t> attach_vif(const back::VifSpec& vif) override { return devices_->attach_vif(vif); }
+    void detach_device(DeviceKind kind, uint32_t devid, back::DetachDone done) override {
+        devices_->detach(kind, devid, std::move(done));
+    }
+    std::vector<DeviceStatus> devices() const override { return devices_->list(); }
 
   private:
     std::unique_ptr<DomainConsole> console_;  // d_'s observer: declared first, outlives it
     std::unique_ptr<Domain> d_;
     std::unique_ptr<XenstoreLink> store_;  // declared after d_: gone before guest memory
+    // Declared last: its devices go first, while the guest's tree and grant table still exist.
+    std::unique_ptr<DomainDevices> devices_;
 };
 
 class RealFactory final : public DomainFactory {
@@ -59,6 +76,7 @@ class RealFactory final : public DomainFactory {
         auto xenstore = XenstoreService::create(io, f->dom0_channels_);
         if (!xenstore) return std::unexpected(xenstore.error());
         f->xenstore_ = std::move(*xenstore);
+        f->backends_ = make_device_backends();
         return f;
     }
 
@@ -77,8 +95,12 @@ class RealFactory final : public DomainFactory {
             (*d)->destroy();
             return std::unexpected(store.error());
         }
+        // Empty until the manager attaches the configured disks and vifs, before start().
+        auto devices = std::make_unique<DomainDevices>(DomainDevices::Context{
+            io_, xenstore_->store(), *backends_, id,
+            back::FrontendResources{(*d)->grant_table(), dom0_channels_.get()}});
         return std::unique_ptr<GuestDomain>(std::make_unique<RealDomain>(
-            std::move(console), std::move(*d), std::move(*store)));
+            std::move(console), std::move(*d), std::move(*store), std::move(devices)));
     }
     std::string description() const override { return "kvm (hv core)"; }
 
@@ -107,6 +129,7 @@ class RealFactory final : public DomainFactory {
     DomainRegistry registry_;  // every domain this factory built, while it lives, and dom0
     std::shared_ptr<Dom0EventChannels> dom0_channels_;
     std::unique_ptr<XenstoreService> xenstore_;  // pvd's xenstored; every link is gone first
+    std::unique_ptr<DeviceBackends> backends_;   // blkback and netback, for every domain
 };
 
 }  // namespace

@@ -26,6 +26,11 @@ using testing::FakePacketPort;
 constexpr uint32_t kBufRefs = 16;  // TX refs 100.., RX refs 400.., one page each
 constexpr uint8_t kCanary = 0xa5;
 
+// memcpy from ConsumeBytes' result, which is empty (data() null) when the input ran out.
+void copy_in(uint8_t* dst, const std::vector<uint8_t>& bytes, size_t max) {
+    if (!bytes.empty()) std::memcpy(dst, bytes.data(), std::min(bytes.size(), max));
+}
+
 [[noreturn]] void die(const char* why) {
     std::fprintf(stderr, "netif_ring_fuzz: %s\n", why);
     std::abort();
@@ -76,8 +81,7 @@ void fill_ring(FuzzedDataProvider& in, uint8_t* page, size_t entry_size, size_t 
     const size_t n = in.ConsumeIntegralInRange<size_t>(0, 256);
     for (size_t k = 0; k < n; ++k) {
         uint8_t* slot = page + 64 + (k % 256) * entry_size;
-        const auto bytes = in.ConsumeBytes<uint8_t>(entry_size);
-        std::memcpy(slot, bytes.data(), bytes.size());
+        copy_in(slot, in.ConsumeBytes<uint8_t>(entry_size), entry_size);
         if (in.ConsumeBool()) {
             uint32_t gref = 0;
             std::memcpy(&gref, slot + gref_offset, 4);
@@ -111,8 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz_grant(fe, in, FakeNetfront::kRxBufRef + i, FakeNetfront::kRxBufGfn + i);
     }
     for (uint32_t i = 0; i < kBufRefs; ++i) {
-        const auto bytes = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 64));
-        std::memcpy(fe.page(FakeNetfront::kTxBufGfn + i), bytes.data(), bytes.size());
+        const size_t n = in.ConsumeIntegralInRange<size_t>(0, 64);
+        copy_in(fe.page(FakeNetfront::kTxBufGfn + i), in.ConsumeBytes<uint8_t>(n), n);
     }
     uint8_t* tx_page = fe.page(FakeNetfront::kTxRingGfn);
     uint8_t* rx_page = fe.page(FakeNetfront::kRxRingGfn);
@@ -169,8 +173,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (in.ConsumeBool()) {
             uint8_t* page = in.ConsumeBool() ? tx_page : rx_page;
             const size_t at = in.ConsumeIntegralInRange<size_t>(0, kPageSize - 1);
-            const auto bytes = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 32));
-            std::memcpy(page + at, bytes.data(), std::min(bytes.size(), kPageSize - at));
+            const size_t n = in.ConsumeIntegralInRange<size_t>(0, 32);
+            copy_in(page + at, in.ConsumeBytes<uint8_t>(n), kPageSize - at);
         }
     }
     for (size_t i = 0; i < guarded.size(); ++i)

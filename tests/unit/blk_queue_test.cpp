@@ -437,6 +437,35 @@ TEST_F(BlkQueueTest, RequestsWhileResponsesAreNotConsumed) {
     EXPECT_EQ(failures.size(), 1u);
 }
 
+TEST_F(BlkQueueTest, DirectIoMovesTheSameData) {
+    auto d = BlkDisk::open({.path = image.path(), .read_only = false, .direct_io = true});
+    if (!d) GTEST_SKIP() << "no O_DIRECT on /tmp: " << d.error().message;
+    disk.emplace(std::move(*d));
+    make_queue();
+    auto r = fe.rw(BLKIF_OP_WRITE, 1, 40, 0, 3);
+    r->seg[0].first_sect = 3;  // 512-byte aligned pieces of pages are fine for O_DIRECT
+    for (uint32_t p = 0; p < 3; ++p) fill_page(p, 90 + p);
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    fe.rw(BLKIF_OP_READ, 2, 40, 10, 3)->seg[0].first_sect = 3;
+    EXPECT_EQ(serve_one(), BLKIF_RSP_OKAY);
+    EXPECT_EQ(0, std::memcmp(fe.data_page(10) + 3 * 512, fe.data_page(0) + 3 * 512, 5 * 512));
+    EXPECT_EQ(0, std::memcmp(fe.data_page(11), fe.data_page(1), 2 * kPageSize));
+}
+
+TEST(BlkDisk, GeometryOfFilesAndRefusals) {
+    TempImage odd(10 * 512 + 100);  // a partial last sector is not part of the disk
+    auto d = BlkDisk::open({.path = odd.path(), .read_only = true, .direct_io = false});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->sectors(), 10u);
+    EXPECT_TRUE(d->read_only());
+    EXPECT_FALSE(d->block_device());
+    EXPECT_FALSE(d->can_discard());  // only a writable disk discards
+    EXPECT_EQ(d->physical_sector_size(), 512u);
+    auto none = BlkDisk::open({.path = "/nonexistent/disk", .read_only = false, .direct_io = false});
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().message.find("/nonexistent/disk"), std::string::npos);
+}
+
 class BlkQueuePersistentTest : public BlkQueueTest {
   protected:
     BlkQueuePersistentTest() { persistent = 1056; }

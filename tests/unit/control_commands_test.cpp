@@ -391,5 +391,140 @@ TEST_F(CommandsTest, DebugDumpAsksForTheDomainAndPrintsTheText) {
     EXPECT_EQ(script_.sent.size(), 2u);
 }
 
+// --- PV devices ----------------------------------------------------------------------------
+
+TEST_F(CommandsTest, BlockAttachJoinsItsWordsAndMakesTheTargetAbsolute) {
+    control::Response ok;
+    ok.mutable_device_attach();
+    script_.replies = {msg(ok), msg(ok)};
+    EXPECT_EQ(run({"block-attach", "g", "img/b.raw,raw,xvdb", "ro"}), 0) << err_.str();
+    ASSERT_EQ(script_.sent.size(), 1u);
+    const auto& a = script_.sent[0].device_attach();
+    EXPECT_EQ(a.domain().name(), "g");
+    ASSERT_TRUE(a.has_disk());
+    EXPECT_EQ(a.disk().target(), "/work/img/b.raw");
+    EXPECT_EQ(a.disk().vdev(), "xvdb");
+    EXPECT_TRUE(a.disk().readonly());
+    EXPECT_EQ(run({"block-attach", "3", "vdev=xvdc", "target=/srv/c,d.raw"}), 0);
+    EXPECT_EQ(script_.sent[1].device_attach().domain().id(), 3u);
+    EXPECT_EQ(script_.sent[1].device_attach().disk().target(), "/srv/c,d.raw");
+    // Spec errors are pvctl's own: nothing is sent.
+    EXPECT_EQ(run({"block-attach", "g", "/a.qcow2,qcow2,xvdd"}), 1);
+    EXPECT_NE(err_.str().find("pvctl block-attach: format=qcow2 is not supported"), std::string::npos)
+        << err_.str();
+    EXPECT_EQ(run({"block-attach", "g"}), 2);
+    EXPECT_NE(err_.str().find("usage: pvctl block-attach DOMAIN DISKSPEC..."), std::string::npos);
+    EXPECT_EQ(script_.sent.size(), 2u);
+}
+
+TEST_F(CommandsTest, NetworkAttachSendsTheVifSpec) {
+    control::Response ok;
+    ok.mutable_device_attach();
+    script_.replies = {msg(ok), msg(ok)};
+    EXPECT_EQ(run({"network-attach", "g", "bridge=br0", "mac=00:16:3E:00:00:01"}), 0) << err_.str();
+    const auto& v = script_.sent[0].device_attach().vif();
+    EXPECT_EQ(v.bridge(), "br0");
+    EXPECT_EQ(v.mac(), "00:16:3e:00:00:01");
+    EXPECT_FALSE(v.has_devid());
+    EXPECT_EQ(run({"network-attach", "g"}), 0);  // every default: pvd picks index and mac
+    EXPECT_TRUE(script_.sent[1].device_attach().vif().mac().empty());
+    EXPECT_EQ(run({"network-attach", "g", "type=ioemu"}), 1);
+    EXPECT_EQ(script_.sent.size(), 2u);
+}
+
+TEST_F(CommandsTest, DetachSendsKindAndDeviceAndShowsAForcedRemoval) {
+    control::Response forced;
+    forced.mutable_device_detach()->set_forced(true);
+    forced.add_warnings("device removed without the guest's consent: timeout");
+    control::Response missing;
+    missing.set_error("domain g has no disk xvdz");
+    script_.replies = {msg(forced), msg(missing)};
+    EXPECT_EQ(run({"block-detach", "g", "xvda"}), 0);
+    EXPECT_EQ(script_.sent[0].device_detach().kind(), control::DEVICE_VBD);
+    EXPECT_EQ(script_.sent[0].device_detach().device(), "xvda");
+    EXPECT_NE(err_.str().find("without the guest's consent"), std::string::npos);
+    EXPECT_EQ(run({"network-detach", "g", "xvdz"}), 1);
+    EXPECT_EQ(script_.sent[1].device_detach().kind(), control::DEVICE_VIF);
+    EXPECT_NE(err_.str().find("has no disk xvdz"), std::string::npos);
+    EXPECT_EQ(run({"network-detach", "g"}), 2);
+}
+
+TEST_F(CommandsTest, BlockAndNetworkListLookLikeXl) {
+    control::Response b;
+    auto* bl = b.mutable_device_list();
+    bl->set_domid(1);
+    auto* d = bl->add_devices();
+    d->set_devid(51712);
+    d->set_name("xvda");
+    d->set_frontend_state("4");
+    d->set_event_channel("13");
+    d->set_ring_ref("8");
+    d->set_backend_path("/local/domain/0/backend/vbd/1/51712");
+    auto* e = bl->add_devices();
+    e->set_devid(51728);
+    e->set_backend_path("/local/domain/0/backend/vbd/1/51728");
+    control::Response n;
+    auto* nl = n.mutable_device_list();
+    nl->set_domid(1);
+    auto* v = nl->add_devices();
+    v->set_kind(control::DEVICE_VIF);
+    v->set_devid(0);
+    v->set_name("00:16:3e:5e:71:c3");
+    v->set_frontend_state("4");
+    v->set_event_channel("16");
+    v->set_ring_ref("768/769");
+    v->set_backend_path("/local/domain/0/backend/vif/1/0");
+    script_.replies = {msg(b), msg(n)};
+    EXPECT_EQ(run({"block-list", "g"}), 0);
+    EXPECT_EQ(out_.str(),
+              "Vdev  BE  handle state evt-ch ring-ref BE-path                       \n"
+              "51712 0   1      4     13     8        /local/domain/0/backend/vbd/1/51712\n"
+              "51728 0   1      -1    -1     -1       /local/domain/0/backend/vbd/1/51728\n");
+    EXPECT_EQ(script_.sent[0].device_list().kind(), control::DEVICE_VBD);
+    EXPECT_EQ(run({"network-list", "g"}), 0);
+    EXPECT_EQ(out_.str(),
+              "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       \n"
+              "0   0  00:16:3e:5e:71:c3      0     4     16   768/769         /local/domain/0/backend/vif/1/0\n");
+    EXPECT_EQ(script_.sent[1].device_list().kind(), control::DEVICE_VIF);
+    EXPECT_EQ(run({"block-list"}), 2);
+}
+
+TEST_F(CommandsTest, TopShowsBackendCountersAndCreateSendsDevices) {
+    control::Response t;
+    auto* d = t.mutable_top()->add_domains();
+    d->set_domid(1);
+    d->set_name("g");
+    auto* dev = d->add_devices();
+    dev->set_name("xvda");
+    (*dev->mutable_counters())["requests"] = 42;
+    (*dev->mutable_counters())["kicks_in"] = 7;
+    script_.replies = {msg(t)};
+    EXPECT_EQ(run({"top"}), 0);
+    const std::string o = out_.str();
+    EXPECT_NE(o.find("vbd xvda   requests"), std::string::npos) << o;
+    EXPECT_LT(o.find("requests"), o.find("kicks_in"));  // busiest first
+
+    files_["d.cfg"] = "name = 'd'\nkernel = '/k'\ndisk = [ 'a.raw,,xvda' ]\nvif = [ 'bridge=br0' ]\n";
+    script_.replies = {msg(created(2, "d"))};
+    EXPECT_EQ(run({"create", "d.cfg"}), 0) << err_.str();
+    const auto& c = script_.sent.back().create().config();
+    ASSERT_EQ(c.disks_size(), 1);
+    EXPECT_EQ(c.disks(0).target(), "/work/a.raw");
+    ASSERT_EQ(c.vifs_size(), 1);
+    EXPECT_EQ(c.vifs(0).bridge(), "br0");
+
+    control::Response l;
+    auto* ld = l.mutable_list()->add_domains();
+    ld->set_name("d");
+    *ld->mutable_config() = c;
+    script_.replies = {msg(l)};
+    EXPECT_EQ(run({"list", "-l"}), 0);
+    EXPECT_NE(out_.str().find("\"disks\": [{\"target\": \"/work/a.raw\", \"vdev\": \"xvda\""),
+              std::string::npos)
+        << out_.str();
+    EXPECT_NE(out_.str().find("\"vifs\": [{\"devid\": null, \"mac\": \"\", \"bridge\": \"br0\""),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace pvhv::dom0

@@ -90,7 +90,8 @@ class FakePacketPort final : public net::PacketPort {
             uint64_t v;
             (void)!::read(efd_.get(), &v, sizeof v);
         }
-        std::memcpy(buf.data(), f.bytes.data(), std::min(buf.size(), f.bytes.size()));
+        if (!f.bytes.empty())
+            std::memcpy(buf.data(), f.bytes.data(), std::min(buf.size(), f.bytes.size()));
         meta = f.meta;
         return f.bytes.size();
     }

@@ -469,14 +469,14 @@ TEST_F(ControlServerTest, XlConfigTextIsParsedByPvd) {
     auto conn = connector_->connect(false);
     control::Request r;
     auto* x = r.mutable_create()->mutable_xl_config();
-    x->set_text("name='t'\nkernel='vmlinux'\nvif=[]\n");
+    x->set_text("name='t'\nkernel='vmlinux'\nvfb=[]\n");
     x->set_path("/srv/t.cfg");
     x->add_overrides("memory=32");
     auto reply = call(**conn, r);
     ASSERT_TRUE(reply);
     ASSERT_TRUE(reply->has_create()) << reply->error();
     ASSERT_EQ(reply->warnings_size(), 1);
-    EXPECT_EQ(reply->warnings(0), "/srv/t.cfg:3: warning: key vif is not supported yet, ignored");
+    EXPECT_EQ(reply->warnings(0), "/srv/t.cfg:3: warning: key vfb is not supported yet, ignored");
     EXPECT_EQ(factory_.last()->config.kernel, "/srv/vmlinux");
     EXPECT_EQ(factory_.last()->config.memory_mib, 32u);
     x->set_text("name='u'\nmemory=[\n");
@@ -562,6 +562,67 @@ TEST_F(ControlServerTest, DebugDumpByNameAndId) {
     EXPECT_NE(err_.str().find("no domain named nope"), std::string::npos);
     EXPECT_EQ(pvctl({"debug-dump", "9"}), 1);
     EXPECT_NE(err_.str().find("no domain with id 9"), std::string::npos);
+}
+
+TEST_F(ControlServerTest, DevicesFromTheConfigAndHotplugThroughPvctl) {
+    std::ofstream(dir_ + "/d.cfg") << "name = 'd'\nkernel = '/boot/vmlinux'\n"
+                                   << "disk = [ 'a.raw,raw,xvda,rw' ]\nvif = [ 'bridge=br0' ]\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/d.cfg"}), 0) << err_.str();
+    auto d = wait_built(1);
+    {
+        std::lock_guard l(d->mu);
+        ASSERT_EQ(d->disks.size(), 1u);
+        EXPECT_EQ(d->disks[0].target, dir_ + "/a.raw");
+        ASSERT_EQ(d->vifs.size(), 1u);
+        EXPECT_EQ(d->vifs[0].devid, 0u);
+        EXPECT_TRUE(d->vifs[0].mac.starts_with("00:16:3e:"));
+    }
+    ASSERT_EQ(pvctl({"block-attach", "d", "c.raw,,xvdc"}), 0) << err_.str();
+    EXPECT_EQ(pvctl({"block-attach", "d", "/x.raw,,51744"}), 1);  // xvdc again
+    EXPECT_NE(err_.str().find("two disks are virtual device"), std::string::npos) << err_.str();
+    ASSERT_EQ(pvctl({"network-attach", "d", "bridge=br1", "mac=00:16:3e:00:00:42"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"block-list", "d"}), 0);
+    EXPECT_NE(out_.str().find("51712 0   1      4"), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("/local/domain/0/backend/vbd/1/51744"), std::string::npos);
+    ASSERT_EQ(pvctl({"network-list", "1"}), 0);
+    EXPECT_NE(out_.str().find("1   0  00:16:3e:00:00:42"), std::string::npos) << out_.str();
+    ASSERT_EQ(pvctl({"list", "-l"}), 0);
+    EXPECT_NE(out_.str().find(dir_ + "/c.raw"), std::string::npos) << out_.str();
+    ASSERT_EQ(pvctl({"top"}), 0);
+    EXPECT_NE(out_.str().find("vbd xvda"), std::string::npos) << out_.str();
+
+    ASSERT_EQ(pvctl({"block-detach", "d", "xvdc"}), 0) << err_.str();
+    ASSERT_EQ(pvctl({"network-detach", "d", "00:16:3e:00:00:42"}), 0) << err_.str();
+    EXPECT_EQ(pvctl({"network-detach", "d", "9"}), 1);
+    EXPECT_NE(err_.str().find("has no vif 9"), std::string::npos);
+    std::lock_guard l(d->mu);
+    EXPECT_EQ(d->disks.size(), 1u);
+    EXPECT_EQ(d->vifs.size(), 1u);
+}
+
+TEST_F(ControlServerTest, BlockDetachAnswersOnceTheDeviceIsGone) {
+    std::ofstream(dir_ + "/d.cfg") << "name = 'd'\nkernel = '/boot/vmlinux'\ndisk = [ '/a.raw,,xvda' ]\n";
+    ASSERT_EQ(pvctl({"create", "-q", dir_ + "/d.cfg"}), 0) << err_.str();
+    auto d = wait_built(1);
+    {
+        std::lock_guard l(d->mu);
+        d->detach_at_once = false;
+    }
+    auto detach = std::async(std::launch::async, [this] { return pvctl({"block-detach", "d", "51712"}); });
+    back::DetachDone done;
+    for (int i = 0; i < 500 && !done; ++i) {
+        std::this_thread::sleep_for(10ms);
+        std::lock_guard l(d->mu);
+        if (!d->detaches.empty()) done = std::move(d->detaches[0].done);
+    }
+    ASSERT_TRUE(done);
+    EXPECT_EQ(detach.wait_for(50ms), std::future_status::timeout);  // still waiting for the guest
+    on_loop([&] { done(back::DetachOutcome{true, "the front-end did not close in time"}); });
+    EXPECT_EQ(detach.get(), 0);
+    EXPECT_NE(err_.str().find("without the guest's consent: the front-end did not close in time"),
+              std::string::npos)
+        << err_.str();
+    on_loop([this] { EXPECT_TRUE(manager_->list()[0].devices.disks.empty()); });
 }
 
 TEST_F(ControlServerTest, SecondServerRefusesAndStaleSocketsAreRemoved) {

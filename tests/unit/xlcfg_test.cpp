@@ -207,11 +207,11 @@ TEST(XlCfg, NameRules) {
 
 TEST(XlCfg, UnsupportedAndUnknownKeysWarnWithLines) {
     auto r = parse_ok(std::string(kMinimal) +
-                      "disk = [ 'phy:/dev/vg/g,xvda,w' ]\nvif = []\nmaxmem = 512\n"
+                      "vtpm = [ 'backend=0' ]\nvfb = []\nmaxmem = 512\n"
                       "builder = 'hvm'\nfrobnicate = 1\n");
     ASSERT_EQ(r.warnings.size(), 5u);
     EXPECT_EQ(r.warnings[0],
-              "/etc/pvhv/guest.cfg:3: warning: key disk is not supported yet, ignored");
+              "/etc/pvhv/guest.cfg:3: warning: key vtpm is not supported yet, ignored");
     EXPECT_TRUE(
         contains(r.warnings, "guest.cfg:6: warning: key builder is not supported yet, ignored"));
     EXPECT_EQ(r.warnings[4], "/etc/pvhv/guest.cfg:7: warning: unknown key frobnicate");

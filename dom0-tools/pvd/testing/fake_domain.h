@@ -27,6 +27,18 @@ struct FakeDomainState {
     std::string console_on_destroy;  // output a back-end flushes while the domain goes away
     std::string console_input;       // what pvctl typed, as the domain received it
     std::string debug_text = "fake PV state\n";
+    // PV devices as the manager attached them, in order; detaches waiting for completion.
+    std::vector<back::DiskSpec> disks;
+    std::vector<back::VifSpec> vifs;
+    std::string fail_attach;     // non-empty: attach_* fail with this message
+    int attached_while_running = 0;  // attaches after start(): hot-plugged
+    bool detach_at_once = true;  // else detach_device() waits in `detaches` for the test
+    struct PendingDetach {
+        DeviceKind kind;
+        uint32_t devid;
+        back::DetachDone done;
+    };
+    std::vector<PendingDetach> detaches;
 
     // Act like the guest from a "vCPU thread": the observer must only post.
     void guest_console(std::string_view bytes) { observer->console_output(id, bytes); }
@@ -99,6 +111,64 @@ class FakeDomain final : public GuestDomain {
         s_->console_input.append(bytes);
         return bytes.size();
     }
+    Result<uint32_t> attach_disk(const back::DiskSpec& disk) override {
+        std::lock_guard lock(s_->mu);
+        if (!s_->fail_attach.empty()) return fail(XEN_EIO, s_->fail_attach);
+        s_->attached_while_running += s_->started;
+        s_->disks.push_back(disk);
+        return *back::vdev_number(disk.vdev);
+    }
+    Result<uint32_t> attach_vif(const back::VifSpec& vif) override {
+        std::lock_guard lock(s_->mu);
+        if (!s_->fail_attach.empty()) return fail(XEN_EIO, s_->fail_attach);
+        s_->attached_while_running += s_->started;
+        s_->vifs.push_back(vif);
+        return *vif.devid;
+    }
+    void detach_device(DeviceKind kind, uint32_t devid, back::DetachDone done) override {
+        {
+            std::lock_guard lock(s_->mu);
+            if (!s_->detach_at_once) {
+                s_->detaches.push_back({kind, devid, std::move(done)});
+                return;
+            }
+            remove(kind, devid);
+        }
+        done(back::DetachOutcome{false, "front-end closed"});
+    }
+    std::vector<DeviceStatus> devices() const override {
+        std::lock_guard lock(s_->mu);
+        std::vector<DeviceStatus> out;
+        for (const auto& d : s_->disks) {
+            DeviceStatus st;
+            st.kind = DeviceKind::Vbd;
+            st.devid = *back::vdev_number(d.vdev);
+            st.name = d.vdev;
+            st.xenbus.backend = XenbusStateConnected;
+            st.xenbus.frontend = "4";
+            st.backend_path = back::backend_path(s_->id, back::kVbd, st.devid);
+            st.counters = {{"requests", 7}};
+            out.push_back(st);
+        }
+        for (const auto& v : s_->vifs) {
+            DeviceStatus st;
+            st.kind = DeviceKind::Vif;
+            st.devid = *v.devid;
+            st.name = v.mac;
+            st.xenbus.backend = XenbusStateInitWait;
+            st.xenbus.frontend = "1";
+            st.backend_path = back::backend_path(s_->id, back::kVif, st.devid);
+            out.push_back(st);
+        }
+        return out;
+    }
+    // The device is gone from the fake (mu held).
+    void remove(DeviceKind kind, uint32_t devid) {
+        std::erase_if(s_->disks, [&](const back::DiskSpec& d) {
+            return kind == DeviceKind::Vbd && back::vdev_number(d.vdev) == devid;
+        });
+        std::erase_if(s_->vifs, [&](const back::VifSpec& v) { return kind == DeviceKind::Vif && v.devid == devid; });
+    }
 
   private:
     // As the hv core: only from `from`, and the observer hears of it.
@@ -129,6 +199,7 @@ class FakeFactory final : public DomainFactory {
         s->config = config;
         s->observer = &observer;
         s->pv_control = pv_control;
+        s->fail_attach = fail_attach;
         built.push_back(s);
         return std::unique_ptr<GuestDomain>(std::make_unique<FakeDomain>(s, fail_start));
     }
@@ -144,6 +215,7 @@ class FakeFactory final : public DomainFactory {
     bool fail_create = false;
     bool fail_start = false;
     bool pv_control = false;
+    std::string fail_attach;  // every new domain's attach_* fail with this
 };
 
 }  // namespace pvhv::dom0::testing

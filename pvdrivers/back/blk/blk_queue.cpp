@@ -30,7 +30,7 @@ std::vector<std::pair<std::string, uint64_t>> BlkCounters::list() const {
             {"discards", v(discards)},     {"indirect", v(indirect)},
             {"segments", v(segments)},     {"bytes_read", v(bytes_read)},
             {"bytes_written", v(bytes_written)}, {"kicks_in", v(kicks_in)},
-            {"kicks_out", v(kicks_out)},   {"errors", v(errors)},
+            {"kicks_out", v(kicks_out)},   {"responses", v(responses)}, {"errors", v(errors)},
             {"unsupported", v(unsupported)}, {"batches", v(batches)},
             {"persistent_grants", v(persistent_grants)}, {"grant_maps", v(grant_maps)}};
 }
@@ -419,6 +419,7 @@ void BlkQueue::respond(uint64_t id, uint8_t op, int16_t status) {
     rsp.operation = op;
     rsp.status = status;
     ring_.put_response(rsp);
+    counters_.responses.fetch_add(1, std::memory_order_relaxed);
     responses_due_ = true;
 }
 

@@ -28,7 +28,7 @@ using BlkRing = back::BackRing<blkif_sring_entry>;
 struct BlkCounters {
     std::atomic<uint64_t> reads{0}, writes{0}, flushes{0}, barriers{0}, discards{0},
         indirect{0}, segments{0}, bytes_read{0}, bytes_written{0}, kicks_in{0}, kicks_out{0},
-        errors{0}, unsupported{0}, batches{0},
+        responses{0}, errors{0}, unsupported{0}, batches{0},
         persistent_grants{0},  // mapped now (a level, not a count of events)
         grant_maps{0};         // per-request maps: persistent grants off, full, or refused
     std::vector<std::pair<std::string, uint64_t>> list() const;

@@ -212,6 +212,7 @@ bool VifBackend::service_rx(bool& notify_rx) {
     auto deliver = [&](size_t len, const PacketMeta& meta) -> std::optional<NetifQueue::RxOutcome> {
         auto r = queue_->deliver_rx(std::span<uint8_t>(rx_frame_.data(), len), meta);
         if (!r) {
+            if (wrote) (void)queue_->push_rx();  // what was delivered before, as on TX
             fail_frontend(r.error().message);
             return std::nullopt;
         }
