@@ -55,22 +55,16 @@ static void expect_frames(const char *name, uint64_t want0, uint64_t want1)
 			    (unsigned long)w1);
 }
 
-/* A hole for the frames: 2 MiB above the end of RAM, in no memory map entry. */
 static bool pick_hole(void)
 {
-	uint64_t end = start_info_ram_end();
-	uint64_t hole = ((end + 0x1fffff) & ~0x1fffffull) + 0x200000;
-	uint32_t nr;
-	const struct hvm_memmap_table_entry *m = start_info_memmap(&nr);
-	for (uint32_t i = 0; i < nr; i++)
-		if (m[i].addr < hole + 0x100000 && hole < m[i].addr + m[i].size)
-			return false;
-	if (!end || hole + 0x100000 > 0xc0000000ull)
+	uint64_t hole = start_info_hole(0x100000);
+	if (!hole)
 		return false;
 	f0 = hole;
 	f1 = hole + 0x10000;
 	f0_moved = hole + 0x20000;
-	xprintf("grant frames go at %lx (RAM ends at %lx)\n", (unsigned long)hole, (unsigned long)end);
+	xprintf("grant frames go at %lx (RAM ends at %lx)\n", (unsigned long)hole,
+		(unsigned long)start_info_ram_end());
 	return true;
 }
 

@@ -6,9 +6,8 @@
  * dom0 did to its pages and entries, kicks back. */
 #include "test.h"
 #include "events.h"
-#include <xen/grant_table.h>
+#include "grant.h"
 
-#define GRANT_GPFN 0xf0000ul	/* grant frame 0 goes here: a hole above the guest's RAM */
 #define NOT_RAM_GPFN 0xf0010ul	/* granted but not RAM: dom0 must refuse to map it */
 
 enum { REF_RW = 8, REF_RO = 9, REF_OTHER = 10, REF_NOT_RAM = 11 };
@@ -16,24 +15,19 @@ enum { REF_RW = 8, REF_RO = 9, REF_OTHER = 10, REF_NOT_RAM = 11 };
 static uint8_t page_rw[4096] __attribute__((aligned(4096)));
 static uint8_t page_ro[4096] __attribute__((aligned(4096)));
 
-static grant_entry_v1_t *const table = (grant_entry_v1_t *)(GRANT_GPFN << 12);
-
 static bool map_grant_frame(void)
 {
-	struct xen_add_to_physmap x = {
-		.domid = DOMID_SELF, .space = XENMAPSPACE_grant_table, .idx = 0, .gpfn = GRANT_GPFN};
-	return expect_rc("map grant frame 0", HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x), 0);
+	return expect_rc("map grant frame 0", gnt_init(start_info_hole(4096), 1), 0);
 }
 
-/* As Linux's gnttab_grant_foreign_access: frame and domid first, then the flags. */
 static void grant(unsigned int ref, domid_t to, unsigned long gfn, uint16_t flags)
 {
-	table[ref].frame = (uint32_t)gfn;
-	table[ref].domid = to;
-	__atomic_store_n(&table[ref].flags, flags, __ATOMIC_RELEASE);
+	long rc = gnt_grant_ref(ref, to, gfn, flags);
+	if (rc)
+		report_fail("grant", "ref %u: %ld", ref, rc);
 }
 
-static uint16_t flags_of(unsigned int ref) { return __atomic_load_n(&table[ref].flags, __ATOMIC_ACQUIRE); }
+static uint16_t flags_of(unsigned int ref) { return gnt_flags(ref); }
 
 /* Blocks until dom0 kicks `port`, and consumes the kick. */
 static void wait_for_dom0(evtchn_port_t port)
@@ -88,7 +82,7 @@ void test_main(void)
 
 	/* Revoke while mapped: Linux would refuse (gnttab_end_foreign_access checks the flags);
 	 * a hostile guest just clears the entry. dom0 must survive it. */
-	__atomic_store_n(&table[REF_RW].flags, 0, __ATOMIC_SEQ_CST);
+	gnt_revoke(REF_RW);
 	expect_rc("kick dom0 after revoking", evtchn_send(port), 0);
 
 	/* Round 2: dom0 wrote once more through the stale mapping, unmapped, and was refused a

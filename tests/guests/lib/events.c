@@ -153,7 +153,7 @@ void evtchn_wait(evtchn_port_t p)
 	}
 }
 
-bool evtchn_wait_for(evtchn_port_t p, bool (*cond)(void), uint64_t timeout)
+bool evtchn_wait_until(evtchn_port_t p, bool (*cond)(void *), void *arg, uint64_t timeout)
 {
 	uint64_t deadline = ticks + timeout;
 	for (;;) {
@@ -162,12 +162,19 @@ bool evtchn_wait_for(evtchn_port_t p, bool (*cond)(void), uint64_t timeout)
 		__atomic_store_n(&VI->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 		if (p)
 			evtchn_clear(p);
-		if (cond())
+		if (cond(arg))
 			return true;
 		if (ticks >= deadline)
 			return false;
 		asm volatile("sti; hlt; cli" ::: "memory");
 	}
+}
+
+static bool call_plain(void *cond) { return ((bool (*)(void))cond)(); }
+
+bool evtchn_wait_for(evtchn_port_t p, bool (*cond)(void), uint64_t timeout)
+{
+	return evtchn_wait_until(p, call_plain, (void *)cond, timeout);
 }
 
 void ticks_init(void)

@@ -53,6 +53,8 @@ void evtchn_wait(evtchn_port_t port);
  * for a device), so an event on `port` after the check wakes the hlt; any other interrupt
  * just leads to another check. cond() reads what the port guards (a ring index). */
 bool evtchn_wait_for(evtchn_port_t port, bool (*cond)(void), uint64_t timeout);
+/* The same with an argument for cond(), e.g. the ring a driver waits on. */
+bool evtchn_wait_until(evtchn_port_t port, bool (*cond)(void *), void *arg, uint64_t timeout);
 
 long evtchn_send(evtchn_port_t port);
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);

@@ -60,7 +60,7 @@ static void put_num(uint64_t v, unsigned int base, bool neg, unsigned int width,
 		put(tmp[--n]);
 }
 
-static void vxprintf(const char *fmt, va_list ap)
+void vxprintf(const char *fmt, va_list ap)
 {
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {

@@ -2,11 +2,13 @@
 #ifndef GUEST_REPORT_H
 #define GUEST_REPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 /* printf subset: %s %c %d %i %u %x %p, 'l'/'z' size, '0' flag and width. Output goes out a
  * line at a time (console_io, or port 0xe9 when there is no Xen). */
 void xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vxprintf(const char *fmt, va_list ap);
 
 void report_pass(const char *name);
 void report_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -29,3 +29,17 @@ uint64_t start_info_ram_end(void)
 	}
 	return end;
 }
+
+uint64_t start_info_hole(uint64_t size)
+{
+	uint64_t end = start_info_ram_end();
+	uint64_t hole = ((end + 0x1fffff) & ~0x1fffffull) + 0x200000;
+	uint32_t nr;
+	const struct hvm_memmap_table_entry *m = start_info_memmap(&nr);
+	if (!end || hole + size > 0xc0000000ull)
+		return 0;
+	for (uint32_t i = 0; i < nr; i++)
+		if (m[i].addr < hole + size && hole < m[i].addr + m[i].size)
+			return 0;
+	return hole;
+}

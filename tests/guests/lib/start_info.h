@@ -23,4 +23,8 @@ const struct hvm_memmap_table_entry *start_info_memmap(uint32_t *nr);
 /* End of the highest RAM entry below 4 GiB (0 when there is no memory map). */
 uint64_t start_info_ram_end(void);
 
+/* A hole of `size` bytes for pages placed at run time (grant frames): 2 MiB above the end of
+ * RAM (2 MiB-aligned), in no memory map entry, below 3 GiB; 0 when there is none. */
+uint64_t start_info_hole(uint64_t size);
+
 #endif

@@ -1,27 +1,48 @@
 /* Minimal freestanding string functions (built with -fno-tree-loop-distribute-patterns so
- * gcc does not turn these loops back into calls to themselves). */
+ * gcc does not turn the loops back into calls to themselves). */
 #include "string.h"
 
+#include "decimal.h"
+
+/* String instructions, 8 bytes per element: the development KVM emulates ring-0 code and
+ * spends ~0.8 us per element of a `rep` instruction (~5 us per iteration of a C loop). */
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
-	while (n--)
-		*d++ = (unsigned char)c;
+	void *d = dst;
+	size_t q = n / 8, r = n % 8;
+	uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+	asm volatile("rep stosq; mov %3, %%rcx; rep stosb"
+		     : "+D"(d), "+c"(q) : "a"(v), "r"(r) : "memory");
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	while (n--)
-		*d++ = *s++;
+	void *d = dst;
+	size_t q = n / 8, r = n % 8;
+	asm volatile("rep movsq; mov %3, %%rcx; rep movsb"
+		     : "+D"(d), "+S"(src), "+c"(q) : "r"(r) : "memory");
 	return dst;
 }
 
+/* repe cmpsq stops just past the first differing quadword (or past the last one); that
+ * quadword, or else the tail, is then compared a byte at a time. */
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
+	size_t q = n / 8;
+	n %= 8;
+	if (q) {
+		asm volatile("repe cmpsq" : "+S"(x), "+D"(y), "+c"(q) : : "memory", "cc");
+		uint64_t lx, ly;
+		__builtin_memcpy(&lx, x - 8, 8);
+		__builtin_memcpy(&ly, y - 8, 8);
+		if (lx != ly) {
+			x -= 8;
+			y -= 8;
+			n = 8;
+		}
+	}
 	for (; n; n--, x++, y++)
 		if (*x != *y)
 			return *x - *y;
@@ -72,31 +93,13 @@ _Bool cmdline_get(const char *cmdline, const char *key, char *out, size_t out_si
 	return 0;
 }
 
-void u32_to_str(char *out, unsigned int v)
-{
-	char tmp[10];
-	unsigned int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*out++ = tmp[--n];
-	*out = '\0';
-}
+void u32_to_str(char *out, unsigned int v) { front_utoa(out, v); }
 
 _Bool str_to_u32(const char *s, unsigned int *v)
 {
-	uint64_t x = 0;
-	if (!*s)
+	uint64_t x;
+	if (!front_atou(s, 0xffffffffu, &x))
 		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		x = x * 10 + (unsigned int)(*s - '0');
-		if (x > 0xffffffffu)
-			return 0;
-	}
 	*v = (unsigned int)x;
 	return 1;
 }

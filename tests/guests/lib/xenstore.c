@@ -286,10 +286,21 @@ int xs_transaction_end(uint32_t tx, bool commit)
 }
 
 bool xs_event_queued(void) { return ev_count != 0; }
+void xs_discard_events(void) { ev_count = 0; }
 
-int xs_wait_event(const char **path, const char **token)
+static bool message_waiting(void *unused)
+{
+	(void)unused;
+	return broken() || __atomic_load_n(&xs_intf->rsp_prod, __ATOMIC_ACQUIRE) != xs_intf->rsp_cons;
+}
+
+int xs_wait_event(const char **path, const char **token) { return xs_wait_event_for(path, token, 0); }
+
+int xs_wait_event_for(const char **path, const char **token, uint64_t timeout)
 {
 	while (!ev_count) {
+		if (timeout && !evtchn_wait_until(xs_port, message_waiting, 0, timeout))
+			return -XEN_ETIMEDOUT;
 		struct xsd_sockmsg r;
 		int rc = xs_recv(&r);
 		if (rc)

@@ -40,8 +40,13 @@ int xs_transaction_end(uint32_t tx, bool commit);
 /* Waits for the next watch event (a queued one first). path/token point into a buffer that
  * the next call reuses. */
 int xs_wait_event(const char **path, const char **token);
+/* The same, giving up with -XEN_ETIMEDOUT after `timeout` ticks without a message (needs
+ * ticks_init); 0 waits for ever, like xs_wait_event. */
+int xs_wait_event_for(const char **path, const char **token, uint64_t timeout);
 /* Whether an event is queued (arrived before the last reply). */
 bool xs_event_queued(void);
+/* Drops the queued events. */
+void xs_discard_events(void);
 
 /* Whether xs_reply, read as a NUL-separated list (DIRECTORY, GET_PERMS), holds `item`; and
  * how many items it holds. */
