@@ -172,6 +172,36 @@ TEST_F(NetBackendTest, TxPacketsReachThePortAndAreAnsweredWithOneKick) {
     EXPECT_EQ(fe->tx_sring->req_event, fe->tx.req_prod_pvt + 1);
 }
 
+// A front-end that keeps producing while the back-end works can make every round of one
+// service pass find a request, the last round emptying the ring. The pass must still end by
+// asking for a kick on the next request: with req_event left behind, the front-end sees no
+// need to notify, and the vif stalls with requests on its ring (a lost wakeup).
+TEST_F(NetBackendTest, ReqEventIsArmedWhenAPassEndsWithTheRingDry) {
+    make();
+    attach();
+    const auto frame = udp(100);
+    int pushed_during_sends = 0;
+    port->on_send = [&] {
+        if (pushed_during_sends == 3) return;  // one packet per round, four rounds
+        ++pushed_during_sends;
+        fe->queue_tx(frame);
+        fe->push_tx();
+    };
+    fe->queue_tx(frame);
+    fe->push_tx();
+    ASSERT_TRUE(vif->process_once());
+    port->on_send = nullptr;
+    EXPECT_EQ(port->sent().size(), 4u);
+    EXPECT_EQ(fe->tx_responses().size(), 4u);
+    EXPECT_EQ(fe->tx_sring->req_event, fe->tx.req_prod_pvt + 1);
+    // And so the next request kicks, and is served.
+    (void)fe->take_notification(fe->port_tx);
+    fe->queue_tx(frame);
+    fe->push_tx();
+    ASSERT_TRUE(vif->process_once());
+    EXPECT_EQ(port->sent().size(), 5u);
+}
+
 TEST_F(NetBackendTest, CsumBlankIsOffloadedToThePortOrFinishedHere) {
     for (bool offload : {true, false}) {
         make(false, offload);

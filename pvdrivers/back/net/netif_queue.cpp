@@ -98,8 +98,11 @@ Result<NetifQueue::TxRound> NetifQueue::service_tx(PacketPort& port) {
         }
         round.notify |= tx_.push_responses();
     }
-    // Budget spent: leave req_event alone (no kick needed, the caller comes back).
-    auto n = tx_.unconsumed();
+    // Budget spent. If the last round emptied the ring, req_event still points at where the
+    // guest last asked for a kick, so re-arm it now (the final check does): otherwise the
+    // caller sleeps on a ring whose next request sends no kick, a lost wakeup. With requests
+    // left, req_event is left alone: no kick is needed, the caller comes back.
+    auto n = tx_.final_check_for_requests();
     if (!n) return std::unexpected(n.error());
     round.more = *n > 0;
     return round;
