@@ -10,7 +10,9 @@
 #   --scenario  baked in as /scenario.sh (default: chosen at boot by pvhv.scenario=NAME on the cmdline)
 #   --with-qemu qemu-system-x86_64 + libraries + firmware (/usr/share/qemu, seabios, ipxe ROMs)
 #   --no-guest  leave out the standard guest set (/guest/vmlinux, System.map, l2.cpio, *.cfg)
-# Every scenario in scenarios/ is always included under /scenarios. Prints the output path.
+# Every scenario in scenarios/ is always included under /scenarios; FILE.manifest lists the --bin names
+# (and "qemu"), which run-scenario.sh --image checks scenarios' "testhost-needs" against.
+# Prints the output path.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -187,5 +189,10 @@ parts+=("$tmp/run.cpio")
 mkdir -p "$(dirname "$out")"
 cat "${parts[@]}" >"$out.tmp"
 mv "$out.tmp" "$out"
+# What the image holds, for run-scenario.sh --image to check a scenario's "testhost-needs".
+{ for b in "${bins[@]}"; do
+    dest="/usr/bin/$(basename "${b%%:*}")"; [[ "$b" == *:* ]] && dest="${b#*:}"; basename "$dest"
+  done
+  if [[ $with_qemu -eq 1 ]]; then echo qemu; fi; } >"$out.manifest"
 th_log "built $out ($(du -h "$out" | cut -f1): ${parts[*]##*/})"
 echo "$out"

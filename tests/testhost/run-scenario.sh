@@ -9,6 +9,9 @@
 #   --with-qemu        add QEMU to L1 (implied by "# testhost-needs: qemu" in the scenario)
 #   --timeout SEC      wall-clock limit for the whole L1 run (default: scenario's "# testhost-timeout:" or 900)
 #   --log-dir DIR      where l1.cpio, serial.log and serial.tlog go (default $PVHV_CACHE_DIR/run/SCENARIO)
+#   --image FILE       boot a prebuilt L1 image (build-l1.sh without --scenario, e.g. ctest's
+#                      testhost.l1-image) and pick the scenario with pvhv.scenario=NAME: the image is
+#                      built once for a whole suite; --bin/--file/--with-qemu then belong to build-l1.sh
 #   --append ARGS      extra L1 kernel command-line arguments (e.g. pvhv.l2quiet=1)
 #   --bzimage          boot L1 from vmlinuz instead of vmlinux (slower: decompression runs under TCG)
 #   --shell            interactive: serial on this terminal, shell in L1 after the scenario
@@ -24,7 +27,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-bins=() files=() with_qemu=0 timeout="" log_dir="" append="" bzimage=0 shell=0 scen=""
+bins=() files=() with_qemu=0 timeout="" log_dir="" append="" bzimage=0 shell=0 scen="" image=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) bins+=("$2"); shift 2 ;;
@@ -32,10 +35,11 @@ while [[ $# -gt 0 ]]; do
     --with-qemu) with_qemu=1; shift ;;
     --timeout) timeout="$2"; shift 2 ;;
     --log-dir) log_dir="$2"; shift 2 ;;
+    --image) image="$2"; shift 2 ;;
     --append) append="$2"; shift 2 ;;
     --bzimage) bzimage=1; shift ;;
     --shell) shell=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) th_die "unknown option: $1" ;;
     *) [[ -z "$scen" ]] || th_die "one scenario at a time"; scen="$1"; shift ;;
   esac
@@ -46,9 +50,21 @@ sfile="$scen"
 [[ -f "$sfile" ]] || th_die "no scenario '$scen' (looked for $sfile)"
 name="$(basename "$sfile" .sh)"
 
+if [[ -n "$image" ]]; then
+  [[ ${#bins[@]} -eq 0 && ${#files[@]} -eq 0 && $with_qemu -eq 0 ]] ||
+    th_die "--image: --bin, --file and --with-qemu go to build-l1.sh when the image is built"
+  # A missing image means its build was skipped (no kernel from the archive): skip as it did.
+  [[ -f "$image" ]] || th_skip "no L1 image $image (its build was skipped or failed)"
+fi
+
 # Scenario header directives: "# testhost-needs: qemu pvd pvctl", "# testhost-timeout: SEC".
+# With --image, what the image holds is listed in its manifest (written by build-l1.sh).
 needs="$(sed -n 's/^# testhost-needs: *//p' "$sfile" | tr '\n' ' ')"
 for n in $needs; do
+  if [[ -n "$image" ]]; then
+    grep -qx "$n" "$image.manifest" 2>/dev/null || th_skip "scenario $name needs '$n', which image $image lacks"
+    continue
+  fi
   case "$n" in
     qemu) with_qemu=1 ;;
     *)
@@ -67,15 +83,21 @@ log_dir="${log_dir:-$PVHV_CACHE/run/$name}"
 mkdir -p "$log_dir"
 log="$log_dir/serial.log" tlog="$log_dir/serial.tlog"
 
-args=(--out "$log_dir/l1.cpio" --scenario "$sfile")
-for b in "${bins[@]}"; do args+=(--bin "$b"); done
-for f in "${files[@]}"; do args+=(--file "$f"); done
-[[ $with_qemu -eq 1 ]] && args+=(--with-qemu)
 t_build0=$EPOCHREALTIME
-rc=0
-"$PVHV_TESTHOST_DIR/build-l1.sh" "${args[@]}" >/dev/null || rc=$?
-[[ $rc -eq $PVHV_SKIP ]] && exit "$PVHV_SKIP"
-[[ $rc -eq 0 ]] || th_die "build-l1.sh failed ($rc)"
+if [[ -n "$image" ]]; then
+  l1_image="$image"
+  append="pvhv.scenario=$name${append:+ $append}"
+else
+  l1_image="$log_dir/l1.cpio"
+  args=(--out "$l1_image" --scenario "$sfile")
+  for b in "${bins[@]}"; do args+=(--bin "$b"); done
+  for f in "${files[@]}"; do args+=(--file "$f"); done
+  [[ $with_qemu -eq 1 ]] && args+=(--with-qemu)
+  rc=0
+  "$PVHV_TESTHOST_DIR/build-l1.sh" "${args[@]}" >/dev/null || rc=$?
+  [[ $rc -eq $PVHV_SKIP ]] && exit "$PVHV_SKIP"
+  [[ $rc -eq 0 ]] || th_die "build-l1.sh failed ($rc)"
+fi
 t_build1=$EPOCHREALTIME
 
 kernel="$VMLINUX"
@@ -83,8 +105,8 @@ kernel="$VMLINUX"
 cmdline="console=ttyS0 quiet panic=-1${append:+ $append}"  # the scenario is baked in as /scenario.sh
 [[ $shell -eq 1 ]] && cmdline="$cmdline pvhv.shell=1"
 qemu=(qemu-system-x86_64 -accel "${PVHV_L1_ACCEL:-tcg,thread=single}" -cpu "${PVHV_L1_CPU_MODEL:-max,-xsave}" -m 2048 -smp "${PVHV_L1_CPUS:-2}" -nographic -no-reboot -nodefaults
-      -no-user-config -kernel "$kernel" -initrd "$log_dir/l1.cpio" -append "$cmdline")
-th_log "scenario $name: image $(du -h "$log_dir/l1.cpio" | cut -f1) built in $(awk "BEGIN{printf \"%.1f\", $t_build1 - $t_build0}") s; booting L1 (timeout ${timeout}s); serial log: $log"
+      -no-user-config -kernel "$kernel" -initrd "$l1_image" -append "$cmdline")
+th_log "scenario $name: image $(du -h "$l1_image" | cut -f1) ready in $(awk "BEGIN{printf \"%.1f\", $t_build1 - $t_build0}") s; booting L1 (timeout ${timeout}s); serial log: $log"
 
 result_of() { sed -n 's/.*TESTHOST-RESULT: \([0-9]*\).*/\1/p' "$1" | tail -1; }
 
