@@ -6,7 +6,7 @@
 OUT_DIR/pv/<phase>.console    the driving guest's console (its `BENCH name=... ops=... ns=...`)
 OUT_DIR/pv/<phase>.top.json   `pvctl top -l` after the phase's guests powered off (preserved)
 OUT_DIR/pv/{blk,net}-baseline.top.json   the same guests with ops=0: boot, connect, close
-OUT_DIR/anchor/<phase>.out    the host doing the same operations (bench/anchor)
+OUT_DIR/anchor/<phase>.out    the host doing the same operations (bench/anchor), three runs
 OUT_DIR/ir/pvd-net-*.callgrind + .ops    pvd under callgrind: baseline and network phases
 OUT_DIR/ir/backend-*.callgrind, backend-ops   the back-ends in-process (bench/blk, bench/net)
 
@@ -37,16 +37,25 @@ COLUMNS = ["benchmark", "pvhv", "host anchor", "ratio", "exits/op", "hcalls/op",
            "kicks d>g", "pvd Ir/op", "back-end Ir/op"]
 
 
-def bench_line(path):
-    """The last `BENCH key=value ...` line of a file, as a dict (None when absent)."""
+def bench_lines(path):
+    """The `BENCH key=value ...` lines of a file, as dicts (none when it is absent)."""
     if not os.path.exists(path):
-        return None
-    found = None
+        return []
     with open(path, errors="replace") as f:
-        for line in f:
-            if line.startswith("BENCH "):
-                found = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
-    return found
+        return [dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+                for line in f if line.startswith("BENCH ")]
+
+
+def bench_line(path):
+    """The last BENCH line of a file (a guest prints one), or None."""
+    lines = bench_lines(path)
+    return lines[-1] if lines else None
+
+
+def median_rate(path, how):
+    """The median rate over a file's BENCH lines (the anchors run three times), or None."""
+    rates = sorted(r for r in (rate(line, how) for line in bench_lines(path)) if r)
+    return rates[len(rates) // 2] if rates else None
 
 
 def rate(line, how):
@@ -116,8 +125,8 @@ def analyse(out):
     backend_ops = read_int(os.path.join(out, "ir", "backend-ops"))
     for name, unit, how, kind, backend in PHASES:
         pv = bench_line(os.path.join(out, "pv", name + ".console"))
-        host = bench_line(os.path.join(out, "anchor", name + ".out"))
-        r_pv, r_host = rate(pv, how), rate(host, how)
+        r_pv = rate(pv, how)
+        r_host = median_rate(os.path.join(out, "anchor", name + ".out"), how)
         row = {"benchmark": name, "unit": unit, "pvhv": r_pv, "host anchor": r_host,
                "ratio": r_pv / r_host if r_pv and r_host else None}
         names = [name] + ([name + "-b"] if kind == "net" else [])
