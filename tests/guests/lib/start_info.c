@@ -12,10 +12,10 @@ const char *start_info_cmdline(void)
 
 _Bool start_info_cmdline_uint(const char *key, unsigned int *v)
 {
-	char text[12];
+	char text[16];	/* room for more than 10 digits: a longer value fills it and is refused */
 	if (!cmdline_get(start_info_cmdline(), key, text, sizeof(text)))
 		return 1;
-	return str_to_u32(text, v);
+	return strlen(text) < sizeof(text) - 1 && str_to_u32(text, v);
 }
 
 const struct hvm_memmap_table_entry *start_info_memmap(uint32_t *nr)
