@@ -13,12 +13,15 @@ build_pkgs=(
 testhost_pkgs=(qemu-system-x86 busybox-static cpio zstd xz-utils binutils kmod)
 # libFuzzer targets: clang 14 (bookworm's default) cannot compile std::expected.
 fuzz_pkgs=(clang-19 libclang-rt-19-dev)
+# bench/pv-io.sh: callgrind for host instructions, ip for its namespace, python3 for the report.
+bench_pkgs=(valgrind iproute2 python3)
 
 want=("${build_pkgs[@]}")
 for opt in "$@"; do
   case "$opt" in
     --with-testhost) want+=("${testhost_pkgs[@]}") ;;
     --with-fuzz) want+=("${fuzz_pkgs[@]}") ;;
+    --with-bench) want+=("${bench_pkgs[@]}") ;;
     *) echo "install-deps: unknown option $opt" >&2; exit 2 ;;
   esac
 done

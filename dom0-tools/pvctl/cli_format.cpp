@@ -200,6 +200,41 @@ std::string format_top(const control::TopResponse& top) {
 }
 
 namespace {
+std::string json_counters(const google::protobuf::Map<std::string, uint64_t>& m) {
+    // Sorted by name, so the output is stable (protobuf maps have no order).
+    std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
+    std::sort(v.begin(), v.end());
+    std::string o = "{";
+    for (size_t i = 0; i < v.size(); ++i)
+        o += (i ? ", " : "") + json_escape(v[i].first) + ": " + std::to_string(v[i].second);
+    return o + "}";
+}
+}  // namespace
+
+std::string format_top_json(const control::TopResponse& top) {
+    std::string o = "[";
+    bool first = true;
+    for (const auto& d : top.domains()) {
+        o += first ? "\n" : ",\n";
+        first = false;
+        o += "  {\"domid\": " + std::to_string(d.domid()) + ", \"name\": " + json_escape(d.name()) +
+             ",\n   \"exits\": " + json_counters(d.exits()) +
+             ",\n   \"hypercalls\": " + json_counters(d.hypercalls()) +
+             ",\n   \"hypercall_enosys\": " + std::to_string(d.hypercall_enosys()) +
+             ", \"mmio_unclaimed\": " + std::to_string(d.mmio_unclaimed()) + ",\n   \"devices\": [";
+        for (int i = 0; i < d.devices_size(); ++i) {
+            const auto& dev = d.devices(i);
+            o += std::string(i ? ", " : "") + "{\"kind\": " +
+                 (dev.kind() == control::DEVICE_VIF ? "\"vif\"" : "\"vbd\"") +
+                 ", \"devid\": " + std::to_string(dev.devid()) + ", \"name\": " +
+                 json_escape(dev.name()) + ", \"counters\": " + json_counters(dev.counters()) + "}";
+        }
+        o += "]}";
+    }
+    return o + (first ? "]\n" : "\n]\n");
+}
+
+namespace {
 // A number the guest wrote (event channel, ring ref, state) for xl's %d columns: -1 when absent.
 std::string or_minus_one(const std::string& s) {
     return s.empty() ? "-1" : s;

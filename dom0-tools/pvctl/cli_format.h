@@ -16,6 +16,10 @@ std::string format_info(const control::InfoResponse& info, const std::string& pv
 // One block per domain: exits by reason, hypercalls by name, sorted by count; then each PV
 // device's back-end counters.
 std::string format_top(const control::TopResponse& top);
+// `pvctl top -l`: the same counters as JSON for scripts (bench/pv-io.sh): an array of
+// {"domid", "name", "exits": {...}, "hypercalls": {...}, "hypercall_enosys", "mmio_unclaimed",
+//  "devices": [{"kind": "vbd"|"vif", "devid", "name", "counters": {...}}]}.
+std::string format_top_json(const control::TopResponse& top);
 // `xl block-list` / `xl network-list` tables (numbers the guest has not written show as -1).
 std::string format_block_list(const control::DeviceListResponse& list);
 std::string format_network_list(const control::DeviceListResponse& list);

@@ -277,13 +277,13 @@ int cmd_info(CliEnv& env, std::span<const std::string> args) {
 }
 
 int cmd_top(CliEnv& env, std::span<const std::string> args) {
-    auto p = parse_args("top", args, "", env.err);
+    auto p = parse_args("top", args, "l", env.err);
     if (!p || !p->positional.empty()) return kUsageError;
     control::Request req;
     req.mutable_top();
     auto r = request(env, req);
     if (!r) return kExitFailure;
-    env.out << format_top(r->top());
+    env.out << (p->has('l') ? format_top_json(r->top()) : format_top(r->top()));
     return 0;
 }
 
@@ -440,7 +440,8 @@ constexpr Command kCommands[] = {
     {"console", "DOMAIN", "attach to a domain's console: output and typing (Ctrl-] detaches)",
      cmd_console},
     {"info", "", "show pvd and host information", cmd_info},
-    {"top", "", "show per-domain exit, hypercall and PV device counters (one snapshot)", cmd_top},
+    {"top", "[-l]", "show per-domain exit, hypercall and PV device counters (one snapshot; -l: JSON)",
+     cmd_top},
     {"debug-dump", "DOMAIN", "print a domain's event channels and grant table (cf. xl debug-keys)",
      cmd_debug_dump},
     {"block-attach", "DOMAIN DISKSPEC...",

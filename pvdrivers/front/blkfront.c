@@ -244,8 +244,10 @@ static unsigned int segments_for(const uint8_t *p, size_t len)
 	return (unsigned int)((a + len + FRONT_PAGE_SIZE - 1) / FRONT_PAGE_SIZE - a / FRONT_PAGE_SIZE);
 }
 
+/* Requests of up to max_direct segments, or indirect ones of up to max_indirect (0: never) for
+ * the parts that need more than max_direct. */
 static int do_rw(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
-		 unsigned int max_direct, bool allow_indirect, int16_t *status)
+		 unsigned int max_direct, unsigned int max_indirect, int16_t *status)
 {
 	*status = BLKIF_RSP_OKAY;
 	if ((op != BLKIF_OP_READ && op != BLKIF_OP_WRITE) || !len || len % BLKFRONT_SECTOR ||
@@ -257,8 +259,8 @@ static int do_rw(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, si
 	int err = 0;
 	while (left || bf->inflight) {
 		while (left && can_queue(bf)) {
-			bool ind = allow_indirect && bf->max_indirect && segments_for(p, left) > max_direct;
-			err = queue_rw(bf, op, &sector, &p, &left, ind ? bf->max_indirect : max_direct, ind);
+			bool ind = max_indirect && segments_for(p, left) > max_direct;
+			err = queue_rw(bf, op, &sector, &p, &left, ind ? max_indirect : max_direct, ind);
 			if (err)
 				left = 0;	/* stop queuing; what is in flight still completes */
 		}
@@ -273,13 +275,24 @@ static int do_rw(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, si
 int blkfront_rw(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
 		int16_t *status)
 {
-	return do_rw(bf, op, sector, buf, len, BLKIF_MAX_SEGMENTS_PER_REQUEST, true, status);
+	return do_rw(bf, op, sector, buf, len, BLKIF_MAX_SEGMENTS_PER_REQUEST, bf->max_indirect,
+		     status);
+}
+
+int blkfront_rw_segments(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
+			 unsigned int segs, int16_t *status)
+{
+	if (segs <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
+		return do_rw(bf, op, sector, buf, len, segs, 0, status);
+	if (segs > bf->max_indirect)
+		return -XEN_EINVAL;
+	return do_rw(bf, op, sector, buf, len, BLKIF_MAX_SEGMENTS_PER_REQUEST, segs, status);
 }
 
 int blkfront_rw_direct(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
 		       unsigned int max_segs, int16_t *status)
 {
-	return do_rw(bf, op, sector, buf, len, max_segs, false, status);
+	return do_rw(bf, op, sector, buf, len, max_segs, 0, status);
 }
 
 /* A request without data pages, and its response. */

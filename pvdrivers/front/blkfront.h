@@ -59,6 +59,12 @@ int blkfront_rw(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, siz
 /* The same but never indirect: every request carries at most `max_segs` (<= 11) segments. */
 int blkfront_rw_direct(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
 		       unsigned int max_segs, int16_t *status);
+/* The same with requests of `segs` segments (the last one may have fewer): direct ones when
+ * segs <= 11, else indirect ones (-XEN_EINVAL when the back-end's limit, max_indirect, is
+ * lower), a rest of 11 pages or fewer going direct as in blkfront_rw. For benchmarks that
+ * need a fixed request size, e.g. 64 KiB as one indirect request of 16 segments. */
+int blkfront_rw_segments(struct blkfront *bf, uint8_t op, uint64_t sector, void *buf, size_t len,
+			 unsigned int segs, int16_t *status);
 /* BLKIF_OP_FLUSH_DISKCACHE without data; answered once written data is durable. */
 int blkfront_flush(struct blkfront *bf, int16_t *status);
 int blkfront_discard(struct blkfront *bf, uint64_t sector, uint64_t nr_sectors, int16_t *status);

@@ -20,26 +20,6 @@ static uint8_t frame[2048] __attribute__((aligned(8)));
 static uint8_t expect[2048] __attribute__((aligned(8)));
 static uint8_t want[2048] __attribute__((aligned(8)));
 
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	for (unsigned int i = 0; i < 6; i++, s += 3) {
-		unsigned int v = 0;
-		for (unsigned int j = 0; j < 2; j++) {
-			char c = (char)(s[j] | 0x20);
-			if (c >= '0' && c <= '9')
-				v = v * 16 + (unsigned int)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v = v * 16 + (unsigned int)(c - 'a' + 10);
-			else
-				return false;
-		}
-		if (s[2] != (i == 5 ? '\0' : ':'))
-			return false;
-		mac[i] = (uint8_t)v;
-	}
-	return true;
-}
-
 static unsigned int size_of_round(uint32_t seq) { return 60 + (seq * 97) % (MAX_FRAME - 59); }
 
 /* Header, magic, seq, then quadwords of a seq-dependent value (one rep stosq). */
@@ -162,7 +142,7 @@ void test_main(void)
 	unsigned int rounds = 100;
 	const char *cmd = start_info_cmdline();
 	if (!cmdline_get(cmd, "role", role, sizeof(role)) || (strcmp(role, "a") && strcmp(role, "b")) ||
-	    !cmdline_get(cmd, "peer", mac, sizeof(mac)) || !parse_mac(mac, peer)) {
+	    !cmdline_get(cmd, "peer", mac, sizeof(mac)) || !str_to_mac(mac, peer)) {
 		report_fail("command line", "needs role=a|b and peer=MAC");
 		return;
 	}

@@ -504,6 +504,28 @@ TEST_F(CommandsTest, TopShowsBackendCountersAndCreateSendsDevices) {
     EXPECT_NE(o.find("vbd xvda   requests"), std::string::npos) << o;
     EXPECT_LT(o.find("requests"), o.find("kicks_in"));  // busiest first
 
+    // -l: the same counters as JSON, maps sorted by name, for scripts.
+    (*d->mutable_exits())["io"] = 10;
+    (*d->mutable_hypercalls())["event_channel_op"] = 3;
+    dev->set_kind(control::DEVICE_VIF);
+    dev->set_devid(0);
+    dev->set_name("00:16:3e:00:00:01");
+    script_.replies = {msg(t)};
+    out_.str("");
+    EXPECT_EQ(run({"top", "-l"}), 0);
+    EXPECT_EQ(out_.str(),
+              "[\n  {\"domid\": 1, \"name\": \"g\",\n   \"exits\": {\"io\": 10},\n"
+              "   \"hypercalls\": {\"event_channel_op\": 3},\n"
+              "   \"hypercall_enosys\": 0, \"mmio_unclaimed\": 0,\n"
+              "   \"devices\": [{\"kind\": \"vif\", \"devid\": 0, \"name\": \"00:16:3e:00:00:01\", "
+              "\"counters\": {\"kicks_in\": 7, \"requests\": 42}}]}\n]\n");
+    control::Response none;
+    none.mutable_top();
+    script_.replies = {msg(none)};
+    out_.str("");
+    EXPECT_EQ(run({"top", "-l"}), 0);
+    EXPECT_EQ(out_.str(), "[]\n");
+
     files_["d.cfg"] = "name = 'd'\nkernel = '/k'\ndisk = [ 'a.raw,,xvda' ]\nvif = [ 'bridge=br0' ]\n";
     script_.replies = {msg(created(2, "d"))};
     EXPECT_EQ(run({"create", "d.cfg"}), 0) << err_.str();

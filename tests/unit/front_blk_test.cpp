@@ -224,6 +224,30 @@ TEST_F(FrontBlk, IndirectRequestsWhenOfferedAndUseful) {
     for (const auto& r : be_->seen) EXPECT_EQ(r.operation, BLKIF_OP_READ);
 }
 
+TEST_F(FrontBlk, FixedSizeRequestsKeepEightInFlight) {
+    start({{"feature-max-indirect-segments", "256"}});
+    uint8_t* buf = buffer(8 * 16);
+    int16_t st;
+    // Eight 64 KiB requests of 16 segments each, indirect, one kick for all of them.
+    ASSERT_EQ(blkfront_rw_segments(&bf_, BLKIF_OP_WRITE, 0, buf, 8 * 16 * 4096, 16, &st), 0);
+    EXPECT_EQ(st, BLKIF_RSP_OKAY);
+    ASSERT_EQ(be_->seen.size(), 8u);
+    for (unsigned int i = 0; i < 8; ++i) {
+        EXPECT_EQ(be_->seen[i].operation, BLKIF_OP_INDIRECT);
+        EXPECT_EQ(be_->seen[i].segs.size(), 16u);
+        EXPECT_EQ(be_->seen[i].sector, i * 128u);
+    }
+    EXPECT_EQ(bf_.kicks, 1u);
+    EXPECT_EQ(gnt_refs_in_use(), 1u);
+
+    // Small sizes are direct requests; more segments than the back-end takes are refused.
+    be_->seen.clear();
+    ASSERT_EQ(blkfront_rw_segments(&bf_, BLKIF_OP_READ, 0, buf, 4 * 4096, 1, &st), 0);
+    ASSERT_EQ(be_->seen.size(), 4u);
+    EXPECT_EQ(be_->seen[3].operation, BLKIF_OP_READ);
+    EXPECT_EQ(blkfront_rw_segments(&bf_, BLKIF_OP_READ, 0, buf, 4096, 33, &st), -XEN_EINVAL);
+}
+
 TEST_F(FrontBlk, TheFirstBadStatusIsReturnedAndEveryGrantEnds) {
     start({});
     uint8_t* buf = buffer(2);

@@ -1,5 +1,6 @@
 /* Helpers over hvm_start_info: command line, memory map. */
 #include "start_info.h"
+#include "string.h"
 
 const struct hvm_start_info *start_info;
 
@@ -7,6 +8,14 @@ const char *start_info_cmdline(void)
 {
 	const char *s = phys_to_virt(start_info->cmdline_paddr);
 	return s ? s : "";
+}
+
+_Bool start_info_cmdline_uint(const char *key, unsigned int *v)
+{
+	char text[16];	/* room for more than 10 digits: a longer value fills it and is refused */
+	if (!cmdline_get(start_info_cmdline(), key, text, sizeof(text)))
+		return 1;
+	return strlen(text) < sizeof(text) - 1 && str_to_u32(text, v);
 }
 
 const struct hvm_memmap_table_entry *start_info_memmap(uint32_t *nr)

@@ -17,6 +17,10 @@ static inline const void *phys_to_virt(uint64_t pa)
 /* The command line, or "" when there is none. */
 const char *start_info_cmdline(void);
 
+/* The unsigned decimal value of `key=` on the command line into *v: true when the key is
+ * absent (*v keeps its default) or holds a number, false when its value is not one. */
+_Bool start_info_cmdline_uint(const char *key, unsigned int *v);
+
 /* The memory map and its entry count (0 and NULL before version 1 or when absent). */
 const struct hvm_memmap_table_entry *start_info_memmap(uint32_t *nr);
 

@@ -103,3 +103,23 @@ _Bool str_to_u32(const char *s, unsigned int *v)
 	*v = (unsigned int)x;
 	return 1;
 }
+
+_Bool str_to_mac(const char *s, uint8_t mac[6])
+{
+	for (unsigned int i = 0; i < 6; i++, s += 3) {
+		unsigned int v = 0;
+		for (unsigned int j = 0; j < 2; j++) {
+			char c = (char)(s[j] | 0x20);
+			if (c >= '0' && c <= '9')
+				v = v * 16 + (unsigned int)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v = v * 16 + (unsigned int)(c - 'a' + 10);
+			else
+				return 0;
+		}
+		if (s[2] != (i == 5 ? '\0' : ':'))
+			return 0;
+		mac[i] = (uint8_t)v;
+	}
+	return 1;
+}

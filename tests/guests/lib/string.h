@@ -20,5 +20,7 @@ _Bool cmdline_get(const char *cmdline, const char *key, char *out, size_t out_si
  * trailing text) and fails on overflow or an empty string. */
 void u32_to_str(char *out, unsigned int v);
 _Bool str_to_u32(const char *s, unsigned int *v);
+/* "xx:xx:xx:xx:xx:xx" (hex digits of either case) into mac; false for anything else. */
+_Bool str_to_mac(const char *s, uint8_t mac[6]);
 
 #endif
