@@ -55,54 +55,19 @@ stage_elf() {
   fi
 }
 
-# Module load order: the closure of the wanted modules over modules.dep, dependencies first.
-wanted_modules=(irqbypass ccp kvm kvm-amd)
-module_order() {
-  local dep="$MODULES_DIR/modules.dep"
-  [[ -f "$dep" ]] || th_die "no $dep"
-  declare -A seen=()
-  local -a order=()
-  visit() {
-    local rel="$1" line i
-    local -a ds
-    [[ -n "${seen[$rel]:-}" ]] && return
-    seen[$rel]=1
-    line="$(grep -m1 "^$rel:" "$dep" || true)"
-    [[ -n "$line" ]] || th_die "module $rel not in modules.dep"
-    read -ra ds <<<"${line#*:}"
-    for ((i = ${#ds[@]} - 1; i >= 0; i--)); do visit "${ds[i]}"; done
-    order+=("$rel")
-  }
-  local m rel
-  for m in "${wanted_modules[@]}"; do
-    rel="$(grep -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$dep" | head -1 | tr -d :)"
-    [[ -n "$rel" ]] || th_die "module $m not found in $dep"
-    visit "$rel"
-  done
-  printf '%s\n' "${order[@]}"
-}
+# Modules L1 loads at boot: KVM for AMD SVM (TCG emulates it), tun and bridge for the scenarios' vifs.
+l1_modules=(irqbypass ccp kvm kvm-amd tun bridge)
 
 init_script() { cat "$PVHV_TESTHOST_DIR/l1-init.sh"; }
 
 # --- layer 1: busybox + modules + /init (changes with the kernel, busybox or the init script)
-base_key="$( { echo "$KVER $KVERSION"; init_script; sha256sum "$(readlink -f "$(command -v busybox)")"; module_order; } | sha256sum | cut -c1-16)"
+base_key="$( { echo "$KVER $KVERSION"; init_script; sha256sum "$(readlink -f "$(command -v busybox)")"; th_module_order "${l1_modules[@]}"; } | sha256sum | cut -c1-16)"
 base="$layers/base-$base_key.cpio"
 if [[ ! -f "$base" ]]; then
   r="$tmp/base"
   th_stage_busybox "$r"
-  mkdir -p "$r/lib/modules/$KVER" "$r/etc/testhost"
-  : >"$r/etc/testhost/modules"
-  while read -r rel; do
-    name="$(basename "$rel")"
-    case "$name" in
-      *.ko.xz) xz -dc "$MODULES_DIR/$rel" >"$r/lib/modules/$KVER/${name%.xz}" ;;
-      *.ko.zst) zstd -dcq "$MODULES_DIR/$rel" >"$r/lib/modules/$KVER/${name%.zst}" ;;
-      *.ko.gz) gzip -dc "$MODULES_DIR/$rel" >"$r/lib/modules/$KVER/${name%.gz}" ;;
-      *) cp "$MODULES_DIR/$rel" "$r/lib/modules/$KVER/$name" ;;
-    esac
-    name="${name%.xz}"; name="${name%.zst}"; name="${name%.gz}"
-    echo "/lib/modules/$KVER/$name" >>"$r/etc/testhost/modules"
-  done < <(module_order)
+  mkdir -p "$r/etc/testhost"
+  th_stage_modules "$r" /etc/testhost/modules "${l1_modules[@]}"
   init_script >"$r/init"
   chmod 755 "$r/init"
   echo "$KVER" >"$r/etc/testhost/kver"

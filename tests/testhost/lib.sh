@@ -44,3 +44,49 @@ th_pack_cpio() {
 
 # Hash of files and strings, for cache keys.
 th_hash() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+# th_module_order MODULE...: the closure of MODULEs over $MODULES_DIR/modules.dep (th_load_kernel sets it),
+# dependencies first, as paths relative to MODULES_DIR: the order insmod needs.
+th_module_order() {
+  local dep="$MODULES_DIR/modules.dep" m rel
+  [[ -f "$dep" ]] || th_die "no $dep"
+  local -A seen=()
+  local -a order=()
+  _th_visit() {
+    local rel="$1" line i
+    local -a ds
+    [[ -n "${seen[$rel]:-}" ]] && return
+    seen[$rel]=1
+    line="$(grep -m1 "^$rel:" "$dep" || true)"
+    [[ -n "$line" ]] || th_die "module $rel not in modules.dep"
+    read -ra ds <<<"${line#*:}"
+    for ((i = ${#ds[@]} - 1; i >= 0; i--)); do _th_visit "${ds[i]}"; done
+    order+=("$rel")
+  }
+  for m in "$@"; do
+    rel="$(grep -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$dep" | head -1 | tr -d :)"
+    [[ -n "$rel" ]] || th_die "module $m not found in $dep"
+    _th_visit "$rel"
+  done
+  printf '%s\n' "${order[@]}"
+}
+
+# th_stage_modules ROOT LIST MODULE...: copies MODULEs and their dependencies, decompressed (busybox insmod
+# takes plain .ko), to ROOT/lib/modules/$KVER/ and writes their paths in load order to ROOT/LIST.
+th_stage_modules() {
+  local root="$1" list="$2" rel name
+  shift 2
+  mkdir -p "$root/lib/modules/$KVER" "$root/$(dirname "$list")"
+  : >"$root/$list"
+  while read -r rel; do
+    name="$(basename "$rel")"
+    case "$name" in
+      *.ko.xz) xz -dc "$MODULES_DIR/$rel" >"$root/lib/modules/$KVER/${name%.xz}" ;;
+      *.ko.zst) zstd -dcq "$MODULES_DIR/$rel" >"$root/lib/modules/$KVER/${name%.zst}" ;;
+      *.ko.gz) gzip -dc "$MODULES_DIR/$rel" >"$root/lib/modules/$KVER/${name%.gz}" ;;
+      *) cp "$MODULES_DIR/$rel" "$root/lib/modules/$KVER/$name" ;;
+    esac
+    name="${name%.xz}"; name="${name%.zst}"; name="${name%.gz}"
+    echo "/lib/modules/$KVER/$name" >>"$root/$list"
+  done < <(th_module_order "$@")
+}
