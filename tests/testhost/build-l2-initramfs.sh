@@ -50,11 +50,6 @@ for m in $(cat /etc/pvhv-l2-modules); do
   if insmod "$m" 2>/dev/null; then loaded="$loaded $n"; else failed="$failed $n"; fi
 done
 echo "PVHV-L2-MODULES: loaded:${loaded:- none} not loaded:${failed:- none}"
-# A toolstack "poweroff" (xenstore control/shutdown: pvctl shutdown) makes Linux run poweroff_cmd
-# (orderly_poweroff); busybox's /sbin/poweroff would only signal PID 1, which is this script and
-# ignores it. /sbin/pvhv-poweroff syncs and powers off at once. ("reboot" needs nothing: Linux
-# restarts by itself, ctrl_alt_del.)
-echo /sbin/pvhv-poweroff >/proc/sys/kernel/poweroff_cmd
 # pvhv.echo=1 (scenario linux-plain-input): read a line typed into the console (pvctl), echo it
 # uppercased.
 if grep -q 'pvhv.echo=1' /proc/cmdline; then
@@ -99,18 +94,22 @@ poweroff -f
 EOF
 }
 
-# Run by the kernel (poweroff_cmd) when the toolstack asks for a power-off through control/shutdown.
-poweroff_script() {
+# /sbin/poweroff and /sbin/reboot. Busybox's would only signal PID 1 without -f, and PID 1 is /init, a
+# shell script that ignores the signals. Linux runs them when the toolstack asks through xenstore
+# control/shutdown (drivers/xen/manage.c: orderly_poweroff() runs /sbin/poweroff, orderly_reboot()
+# /sbin/reboot, without arguments), and a user types them: with no init daemon to ask, sync and act at
+# once. The marker tells a toolstack request ("PVHV-L2-END: poweroff") from /init's own "poweroff -f".
+end_script() {
   cat <<'EOF'
 #!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-echo "PVHV-L2-POWEROFF: requested by the toolstack (control/shutdown)" >/dev/console
+what=$(basename "$0")
+echo "PVHV-L2-END: $what${*:+ $*}" >/dev/console
 sync
-poweroff -f
+exec /bin/busybox "$what" -f
 EOF
 }
 
-key="$( { init_script; poweroff_script; busybox --list 2>/dev/null; readlink -f "$(command -v busybox)" | xargs cat 2>/dev/null | sha256sum
+key="$( { init_script; end_script; busybox --list 2>/dev/null; readlink -f "$(command -v busybox)" | xargs cat 2>/dev/null | sha256sum
           echo "$KVER $KVERSION"; th_module_order "${l2_modules[@]}"
           for f in "$PVHV_TESTHOST_DIR"/l2/*; do echo "$f"; cat "$f"; done
           for f in "${files[@]}"; do echo "$f"; cat "${f%%:*}" 2>/dev/null; done; } | sha256sum | cut -c1-16)"
@@ -123,8 +122,11 @@ trap 'rm -rf "$stage"' EXIT
 th_stage_busybox "$stage"
 init_script >"$stage/init"
 chmod 755 "$stage/init"
-poweroff_script >"$stage/sbin/pvhv-poweroff"
-chmod 755 "$stage/sbin/pvhv-poweroff"
+for c in poweroff reboot; do
+  rm -f "$stage/sbin/$c"
+  end_script >"$stage/sbin/$c"
+  chmod 755 "$stage/sbin/$c"
+done
 mkdir -p "$stage/etc/pvhv-l2.d" "$stage/l2"
 th_stage_modules "$stage" /etc/pvhv-l2-modules "${l2_modules[@]}"
 cp "$PVHV_TESTHOST_DIR"/l2/* "$stage/l2/"
