@@ -97,8 +97,9 @@ EOF
 # /sbin/poweroff and /sbin/reboot. Busybox's would only signal PID 1 without -f, and PID 1 is /init, a
 # shell script that ignores the signals. Linux runs them when the toolstack asks through xenstore
 # control/shutdown (drivers/xen/manage.c: orderly_poweroff() runs /sbin/poweroff, orderly_reboot()
-# /sbin/reboot, without arguments), and a user types them: with no init daemon to ask, sync and act at
-# once. The marker tells a toolstack request ("PVHV-L2-END: poweroff") from /init's own "poweroff -f".
+# /sbin/reboot, without arguments): with no init daemon to ask, sync and act at once, and say so
+# ("PVHV-L2-END: poweroff"). Busybox's ash runs its own applets for `poweroff -f` in /init or typed in
+# the shell, so those never come here (and a typed `poweroff` without -f does nothing).
 end_script() {
   cat <<'EOF'
 #!/bin/sh
