@@ -89,3 +89,23 @@ r_pvd_lines() { grep -E " pvd $1: " /run/pvhv/pvd.log 2>/dev/null; }
 
 # r_pvd_pid: the pid of the pvd serving /run/pvhv (its log says "listening on ... (pid N; ...").
 r_pvd_pid() { pidof pvd; }
+
+# r_sampler_start SECONDS / r_sampler_stop: every SECONDS, one "SCENARIO: sample:" line with L1's load,
+# the CPU time (ticks) pvd's busiest threads used since the last sample, and the domains pvctl lists:
+# where the time goes when guests seem to stall.
+r_sampler_start() {
+  ( prev=/tmp/work/.ticks.prev; : >"$prev"
+    while :; do
+      sleep "$1"
+      pid=$(pidof pvd) || continue
+      for t in /proc/"$pid"/task/*; do
+        echo "$(cat "$t/comm" 2>/dev/null | tr ' ' _) ${t##*/} $(sed -e 's/^.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+      done >/tmp/work/.ticks.now
+      busy=$(awk 'NR == FNR { p[$2] = $3; next } { d = $3 - p[$2]; if (d > 0) print d, $1 }' "$prev" /tmp/work/.ticks.now |
+             sort -rn | head -n 4 | awk '{printf "%s=%s ", $2, $1}')
+      cp /tmp/work/.ticks.now "$prev"
+      say "sample: load $(cut -d' ' -f1-3 /proc/loadavg); pvd threads (ticks): $busy; domains: $(pvctl list 2>/dev/null | awk 'NR > 1 {printf "%s ", $1}')"
+    done ) &
+  echo $! >/tmp/work/.sampler
+}
+r_sampler_stop() { kill "$(cat /tmp/work/.sampler 2>/dev/null)" 2>/dev/null; }
