@@ -1,12 +1,14 @@
 #!/bin/sh
 # L2 half of scenarios linux-xen-destroy-io and linux-xen-pvd-kill (pvhv.run=robust-io).
-#   pvhv.rio=load: a fresh ext4 filesystem on /dev/xvda with a token file, synced (PVHV-RIO-TOKEN and its
-#     md5), then I/O that never ends by itself: dd rewrites /mnt/load.bin with fsync in a loop, and with
+#   pvhv.rio=load: a fresh filesystem on /dev/xvda (busybox mke2fs's ext2, mounted by the ext4 driver)
+#     with a token file, synced (PVHV-L2-RIO-TOKEN), then I/O that never ends by itself: dd rewrites
+#     /mnt/load.bin with fsync and reads the disk with O_DIRECT in a loop, and with
 #     pvhv.rio_net=ADDR/PREFIX,PEER an adaptive ping and an endless nc stream to PEER:5001 on eth0.
-#     "PVHV-RIO-LOAD: running" says all of it is going; the scenario then destroys the guest (or kills
-#     pvd) in the middle of it.
+#     "PVHV-L2-RIO-LOAD: running" says all of it is going; the scenario then destroys the guest (or
+#     kills pvd) in the middle of it.
 #   pvhv.rio=verify: mounts the filesystem left behind (never unmounted, as after a power cut), prints
-#     the token and its md5, reads every file, then does a round of disk and network I/O again.
+#     the token (PVHV-L2-RIO-READ), reads every file, writes/syncs/reads back 2 MiB, and with
+#     pvhv.rio_net pings PEER and sends 1 MiB to PEER:5002 (PVHV-L2-RIO-NET-SENT-MD5).
 . /l2/lib.sh
 mode=$(cmdline_arg rio) || mode=load
 net=$(cmdline_arg rio_net) || net=""

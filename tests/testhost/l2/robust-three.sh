@@ -1,8 +1,9 @@
 #!/bin/sh
-# L2 half of scenario linux-xen-three (pvhv.run=robust-three): a small disk check on /dev/xvda (ext4,
-# write a token and 1 MiB, sync, drop the page cache, read back and compare) and, with
-# pvhv.rthree_ip=ADDR/PREFIX and pvhv.rthree_peers=IP+IP..., eth0 up and a ping to each peer (the peers
-# boot at different times: each is tried for up to pvhv.rthree_wait seconds, default 120).
+# L2 half of scenario linux-xen-three (pvhv.run=robust-three): a small disk check on /dev/xvda (busybox
+# mke2fs's ext2, mounted by the ext4 driver; write a token and 1 MiB, sync, drop the page cache, read
+# back and compare) and, with pvhv.rthree_ip=ADDR/PREFIX and pvhv.rthree_peers=IP+IP..., eth0 up and a
+# ping to each peer (the peers boot at different times: each is tried for up to pvhv.rthree_wait
+# seconds, default 120).
 . /l2/lib.sh
 fail() { mark "R3-FAIL: $*"; exit 1; }
 mkdir -p /mnt
@@ -38,7 +39,7 @@ for p in $peers; do
     mark "R3-PING-FAIL: $p"; bad=1
   fi
 done
-# Stay until the others have pinged us too (they may have booted later): the scenario says when, by
-# a file on nobody's disk, so just linger a little while the last peer pings.
+# Stay up a while (pvhv.rthree_linger seconds, default 10) so that peers that came up later can ping
+# this guest too.
 sleep "$(cmdline_arg rthree_linger || echo 10)"
 exit $bad

@@ -5,7 +5,7 @@
 # off. Checks: `pvctl list` shows all three at once, each guest's disk check and pings, every
 # `pvctl create -F` exits 0 (poweroff), no vif TAP is left, pvd logged no error.
 # testhost-needs: pvd pvctl
-# testhost-timeout: 1500
+# testhost-timeout: 1200
 . /scenarios/common.sh
 . /scenarios/robust-guests.sh
 need_cmd pvd pvctl brctl ip
