@@ -121,9 +121,9 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
             return foreground ? kExitInterrupted : 0;
         case StreamOutcome::Kind::Lost:
             env.err << "pvctl: "
-                    << lost_pvd_message(**conn,
-                                        created.name() + " (id=" + std::to_string(created.domid()) + ")",
-                                        o.detail)
+                    << lost_pvd_message(
+                           **conn, created.name() + " (id=" + std::to_string(created.domid()) + ")",
+                           o.detail)
                     << "\n";
             return foreground ? kExitDestroyed : kExitFailure;
     }

@@ -77,7 +77,8 @@ TEST_F(LostPvdTest, CreateForegroundSaysPvdExitedWhenItIsKilled) {
         r.mutable_create()->set_domid(1);
         r.mutable_create()->set_name("g");
         auto frame = encode_frame(r);
-        if (!frame || ::write(c, frame->data(), frame->size()) != ssize_t(frame->size())) ::_exit(1);
+        if (!frame || ::write(c, frame->data(), frame->size()) != ssize_t(frame->size()))
+            ::_exit(1);
         if (::write(sync[1], "S", 1) != 1) ::_exit(1);
         for (;;) ::pause();
     }
@@ -95,7 +96,8 @@ TEST_F(LostPvdTest, CreateForegroundSaysPvdExitedWhenItIsKilled) {
     ASSERT_EQ(::waitpid(pvd, &status, 0), pvd);
     EXPECT_TRUE(WIFSIGNALED(status));
     EXPECT_EQ(rc, kExitDestroyed) << err_.str();
-    const std::string want = "pvctl: pvd (pid " + std::to_string(pvd) + ") exited: lost domain g (id=1)";
+    const std::string want =
+        "pvctl: pvd (pid " + std::to_string(pvd) + ") exited: lost domain g (id=1)";
     EXPECT_NE(err_.str().find(want), std::string::npos) << err_.str();
     EXPECT_NE(err_.str().find(pvd_log_path(dir_)), std::string::npos) << err_.str();
 }
