@@ -120,7 +120,11 @@ int cmd_create(CliEnv& env, std::span<const std::string> args) {
                 env.err << "pvctl: interrupted; pvd destroys domain " << created.name() << "\n";
             return foreground ? kExitInterrupted : 0;
         case StreamOutcome::Kind::Lost:
-            env.err << "pvctl: lost pvd: " << o.detail << "\n";
+            env.err << "pvctl: "
+                    << lost_pvd_message(
+                           **conn, created.name() + " (id=" + std::to_string(created.domid()) + ")",
+                           o.detail)
+                    << "\n";
             return foreground ? kExitDestroyed : kExitFailure;
     }
     return kExitFailure;
@@ -259,7 +263,12 @@ int cmd_console(CliEnv& env, std::span<const std::string> args) {
         case StreamOutcome::Kind::Interrupted:
             return 0;
         case StreamOutcome::Kind::Lost:
-            env.err << "pvctl: lost pvd: " << o.detail << "\n";
+            env.err << "pvctl: "
+                    << lost_pvd_message(**conn,
+                                        r->console_attach().name() + " (id=" +
+                                            std::to_string(r->console_attach().domid()) + ")",
+                                        o.detail)
+                    << "\n";
             return kExitFailure;
     }
     return kExitFailure;

@@ -3,9 +3,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <cerrno>
 #include <csignal>
+#include <fstream>
+#include <thread>
 
 #include "dom0-tools/pvd/runtime_dir.h"
 #include "dom0-tools/pvd/sys_error.h"
@@ -55,6 +59,51 @@ Result<control::Response> call(ControlConnection& conn, const control::Request& 
             case Incoming::Kind::Input:
                 break;
         }
+    }
+}
+
+bool process_gone(pid_t pid) {
+    if (pid <= 0) return false;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    // "PID (comm) S ...": the state follows the last ')' (comm may hold spaces and parens).
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    if (!f || !std::getline(f, stat)) return true;  // gone between the two looks
+    const auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() &&
+           (stat[close + 2] == 'Z' || stat[close + 2] == 'X');
+}
+
+std::string lost_pvd_message(ControlConnection& conn, const std::string& domain,
+                             const std::string& detail) {
+    const PeerInfo p = conn.peer();
+    if (p.pid > 0 && conn.peer_exited(std::chrono::milliseconds(2000))) {
+        std::string m = "pvd (pid " + std::to_string(p.pid) + ") exited: lost domain " + domain +
+                        ", which ran inside it (its vCPUs are pvd's threads); its disk images "
+                        "hold what the guest had written, as after a power cut";
+        if (!p.log_path.empty()) m += "; pvd's log: " + p.log_path;
+        return m + "; the next pvctl create starts a new pvd";
+    }
+    return "lost pvd" + (p.pid > 0 ? " (pid " + std::to_string(p.pid) + ")" : std::string()) +
+           ": " + detail;
+}
+
+UnixControlConnection::UnixControlConnection(UniqueFd fd, std::string log_path)
+    : fd_(std::move(fd)) {
+    peer_.log_path = std::move(log_path);
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred)
+        peer_.pid = cred.pid;
+}
+
+bool UnixControlConnection::peer_exited(std::chrono::milliseconds wait) {
+    if (peer_.pid <= 0) return false;
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        if (process_gone(peer_.pid)) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
@@ -113,13 +162,23 @@ Result<std::unique_ptr<ControlConnection>> UnixConnector::connect(bool start_pvd
     const std::string path = socket_path(runtime_dir_);
     auto fd = connect_unix(path);
     if (!fd && fd.error().xen_errno == XEN_ENOENT) {
-        if (!start_pvd || !start_pvd_)
-            return fail(XEN_ENOENT, "pvd is not running (nothing listens on " + path + ")");
+        if (!start_pvd || !start_pvd_) {
+            // A socket file nobody listens on is left by a pvd that did not get to remove it
+            // (killed, crashed): say so, since its domains ended with it.
+            struct stat st {};
+            const bool stale = ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+            return fail(XEN_ENOENT,
+                        "pvd is not running (nothing listens on " + path +
+                            (stale ? "; the socket is left from a pvd that ended without "
+                                     "removing it, e.g. killed: its domains ended with it; see " +
+                                         pvd_log_path(runtime_dir_) + ")"
+                                   : ")"));
+        }
         fd = start_pvd_(runtime_dir_);
     }
     if (!fd) return std::unexpected(fd.error());
     return std::unique_ptr<ControlConnection>(
-        std::make_unique<UnixControlConnection>(std::move(*fd)));
+        std::make_unique<UnixControlConnection>(std::move(*fd), pvd_log_path(runtime_dir_)));
 }
 
 }  // namespace pvhv::dom0

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,13 +27,33 @@ struct Incoming {
     control::Response message;
 };
 
+// Who answered on the control socket, for telling the user what happened when it goes away.
+struct PeerInfo {
+    pid_t pid = 0;         // pvd's process id (SO_PEERCRED); 0: unknown
+    std::string log_path;  // pvd's log; may be empty
+};
+
 class ControlConnection {
   public:
     virtual ~ControlConnection() = default;
     virtual Result<void> send(const control::Request& req) = 0;
     // Blocks for the next Response; with input_fd >= 0 also returns when it is readable.
     virtual Result<Incoming> receive(int input_fd = -1) = 0;
+    virtual PeerInfo peer() const { return {}; }
+    // After the connection was lost: true once pvd's process is gone (or a zombie), waiting up
+    // to `wait` for it (a killed process closes its sockets a moment before it is reaped).
+    // False when it still runs or its pid is unknown.
+    virtual bool peer_exited(std::chrono::milliseconds /*wait*/) { return false; }
 };
+
+// What `pvctl create -F` / `pvctl console` print when the stream from pvd ends without the
+// domain's exit: when pvd's process is gone, that pvd (pid N) exited and the domain, whose vCPUs
+// ran inside it, is lost with it; otherwise "lost pvd" and `detail`. One line, no newline.
+std::string lost_pvd_message(ControlConnection& conn, const std::string& domain,
+                             const std::string& detail);
+
+// True when `pid` names no process or a zombie (Linux: /proc/PID/stat).
+bool process_gone(pid_t pid);
 
 class ControlConnector {
   public:
@@ -46,13 +68,17 @@ Result<control::Response> call(ControlConnection& conn, const control::Request& 
 
 class UnixControlConnection final : public ControlConnection {
   public:
-    explicit UnixControlConnection(UniqueFd fd) : fd_(std::move(fd)) {}
+    // Takes pvd's pid from the socket (SO_PEERCRED); `log_path` goes into PeerInfo.
+    explicit UnixControlConnection(UniqueFd fd, std::string log_path = {});
     Result<void> send(const control::Request& req) override;
     Result<Incoming> receive(int input_fd) override;
+    PeerInfo peer() const override { return peer_; }
+    bool peer_exited(std::chrono::milliseconds wait) override;
 
   private:
     UniqueFd fd_;
     FrameDecoder decoder_;
+    PeerInfo peer_;
 };
 
 class UnixConnector final : public ControlConnector {

@@ -17,6 +17,8 @@ struct Script {
     std::deque<Incoming> replies;
     bool pvd_running = true;
     std::vector<bool> connects;  // start_pvd flag of each connect()
+    PeerInfo peer;               // what the connection says of pvd's process
+    bool peer_exited = false;    // whether that process is gone once the stream ends
 };
 
 class FakeConnection final : public ControlConnection {
@@ -32,6 +34,8 @@ class FakeConnection final : public ControlConnection {
         s_.replies.pop_front();
         return in;
     }
+    PeerInfo peer() const override { return s_.peer; }
+    bool peer_exited(std::chrono::milliseconds) override { return s_.peer_exited; }
 
   private:
     Script& s_;
@@ -331,6 +335,42 @@ TEST_F(CommandsTest, CreateForegroundLosingPvdIs125) {
     script_.replies = {msg(created(1, "g"))};
     EXPECT_EQ(run({"create", "-F", "g.cfg"}), kExitDestroyed);
     EXPECT_NE(err_.str().find("lost pvd"), std::string::npos);
+}
+
+TEST_F(CommandsTest, CreateForegroundSaysWhenPvdExitedAndTheDomainWithIt) {
+    script_.peer = {4242, "/run/pvhv/pvd.log"};
+    script_.peer_exited = true;
+    script_.replies = {msg(created(1, "g"))};
+    EXPECT_EQ(run({"create", "-F", "g.cfg"}), kExitDestroyed);
+    const std::string e = err_.str();
+    EXPECT_NE(e.find("pvctl: pvd (pid 4242) exited: lost domain g (id=1), which ran inside it"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find("as after a power cut"), std::string::npos) << e;
+    EXPECT_NE(e.find("pvd's log: /run/pvhv/pvd.log"), std::string::npos) << e;
+    EXPECT_EQ(e.find("lost pvd"), std::string::npos) << e;
+}
+
+TEST_F(CommandsTest, CreateForegroundLosingALivePvdNamesItsPid) {
+    script_.peer = {4242, "/run/pvhv/pvd.log"};
+    script_.replies = {msg(created(1, "g"))};
+    EXPECT_EQ(run({"create", "-F", "g.cfg"}), kExitDestroyed);
+    EXPECT_NE(err_.str().find("pvctl: lost pvd (pid 4242): pvd closed the connection"),
+              std::string::npos)
+        << err_.str();
+}
+
+TEST_F(CommandsTest, ConsoleSaysWhenPvdExited) {
+    script_.peer = {77, ""};
+    script_.peer_exited = true;
+    control::Response attached;
+    attached.mutable_console_attach()->set_domid(3);
+    attached.mutable_console_attach()->set_name("web");
+    script_.replies = {msg(attached)};
+    EXPECT_EQ(run({"console", "web"}), kExitFailure);
+    EXPECT_NE(err_.str().find("pvctl: pvd (pid 77) exited: lost domain web (id=3)"),
+              std::string::npos)
+        << err_.str();
 }
 
 TEST_F(CommandsTest, CreateConsoleWithoutForegroundReturnsZero) {
