@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Linux I/O benchmark (bench/LINUX-IO.md): Debian's kernel as a Xen PVH guest under pvd and, as the
+# anchor, the same kernel and L2 initramfs under QEMU with virtio, both inside one test-host L1
+# (tests/testhost, scenario bench-linux), RUNS times each; bench/linux_io_report.py prints the table
+# (medians, pvd/QEMU ratios) and writes results.tsv and plot.svg.
+#
+#   bench/linux-io.sh [--runs N] [--mib N] [--quick] [--bin-dir DIR] [--out DIR]
+#
+#   --runs N     runs per hypervisor, order alternating (default 3)
+#   --mib N      MiB per phase: dd write, dd read, nc a -> b (default 32)
+#   --quick      --runs 1 --mib 8
+#   --bin-dir    where pvd and pvctl are (default build/release/bin; nothing is built here)
+#   --out DIR    results (default build/release/bench/linux-io): l1/serial.log, results.tsv,
+#                plot.svg, table.md
+# Exit 77 when the test host cannot run here (no qemu, no kernel, no pvd/pvctl).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+runs=3 mib=32 bin_dir=$src/build/release/bin out=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --runs) runs=$2; shift ;;
+    --mib) mib=$2; shift ;;
+    --quick) runs=1 mib=8 ;;
+    --bin-dir) bin_dir=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+  esac
+  shift
+done
+out=${out:-$src/build/release/bench/linux-io}
+for b in pvd pvctl; do
+  [[ -x $bin_dir/$b ]] || { echo "SKIP: no $bin_dir/$b (cmake --build --preset release --target pvd pvctl)"; exit 77; }
+done
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+mkdir -p "$out"
+echo "== bench-linux in the test host: $runs runs, $mib MiB per phase, pvd from $bin_dir"
+rc=0
+"$src/tests/testhost/run-scenario.sh" --bin "$bin_dir/pvd" --bin "$bin_dir/pvctl" --log-dir "$out/l1" \
+  --append "pvhv.bench_runs=$runs pvhv.bench_mib=$mib" bench-linux || rc=$?
+[[ $rc -eq 77 ]] && exit 77
+[[ -f $out/l1/serial.log ]] || { echo "FAIL: no serial log"; exit 1; }
+# The table from whatever runs completed (a failed run is reported by the scenario above).
+python3 "$here/linux_io_report.py" "$out/l1/serial.log" "$out" | tee "$out/table.md"
+report_rc=${PIPESTATUS[0]}
+[[ $rc -ne 0 ]] && echo "FAIL: scenario bench-linux exited $rc (serial log $out/l1/serial.log)"
+[[ $rc -eq 0 ]] && rc=$report_rc
+exit "$rc"
