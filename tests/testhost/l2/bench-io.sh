@@ -1,8 +1,9 @@
 # L2 side of the Linux I/O benchmark (scenario bench-linux, bench/linux-io.sh): the same script under pvd
 # (xvda, eth0 on netfront) and under QEMU (vda, eth0 on virtio). Arguments (pvhv.KEY=VALUE):
-#   role=a   disk phases on the first disk (64 KiB direct-I/O dd, write then read), an idle window, then
-#            sends MiB MiB to the peer with nc;   role=b   receives with nc and reports the byte count
-#   mib=N (default 32)  ip=ADDR peer=ADDR (the /24 on the L1 bridge)  port=P (default 5001)
+#   role=a   disk phases on the first disk (64 KiB direct-I/O dd, write then read, mib MiB each), an
+#            idle window, then sends netmib MiB to the peer with nc;   role=b   receives with nc and
+#            reports the byte count
+#   mib=N (default 32)  netmib=N (default mib)  ip=ADDR peer=ADDR (a /24 on the L1 bridge)  port=P (5001)
 # Lines for L1: "PVHV-L2-BENCH-SYNC: TAG" before and after each phase (L1 snapshots the counters; the
 # guest sleeps 2 s after a *-start so the snapshot lands before the phase starts) and
 # "PVHV-L2-BENCH: phase=NAME bytes=N sec=S" (guest clock, /proc/uptime).
@@ -14,6 +15,7 @@ role=$(cmdline_arg role) || { mark "BENCH-FAIL: no pvhv.role"; exit 2; }
 mib=$(cmdline_arg mib) || mib=32
 port=$(cmdline_arg port) || port=5001
 ip=$(cmdline_arg ip) || { mark "BENCH-FAIL: no pvhv.ip"; exit 2; }
+netmib=$(cmdline_arg netmib) || netmib=$mib
 blocks=$((mib * 16))  # 64 KiB blocks
 bytes=$((mib * 1048576))
 
@@ -71,15 +73,15 @@ net_up || exit 1
 i=0
 until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
   i=$((i + 1))
-  [ "$i" -gt 300 ] && { mark "BENCH-FAIL: peer $peer not reachable after 300 tries"; exit 1; }
+  [ "$i" -gt 120 ] && { mark "BENCH-FAIL: peer $peer not reachable after 120 tries"; exit 1; }
 done
 mark "BENCH-NET: peer $peer answers after $i failed pings"
 sleep 2  # the peer's nc is listening right after its address is up
 send() {
   # busybox nc: on EOF from stdin it shuts down its sending half and exits when the receiver closes,
   # i.e. once the receiver has read everything (b's nc exits on that EOF).
-  dd if=/dev/zero bs=64k count="$blocks" 2>/dev/null | timeout 600 nc "$peer" "$port" >/dev/null
+  dd if=/dev/zero bs=64k count=$((netmib * 16)) 2>/dev/null | timeout 600 nc "$peer" "$port" >/dev/null
 }
-timed net-send "$bytes" send || exit 1
+timed net-send $((netmib * 1048576)) send || exit 1
 mark "BENCH-DONE"
 sleep 3  # alive until L1 has taken the net-send-end snapshot

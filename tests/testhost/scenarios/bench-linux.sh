@@ -2,11 +2,12 @@
 # under pvd (Xen PVH, xvda on blkback, eth0 on netback) and under QEMU (-accel kvm -cpu host, virtio-blk
 # and virtio-net on a TAP) in this one L1, RUNS times each, the order alternating. Per run and
 # hypervisor: guest a boots (create to init marker), writes then reads MIB MiB on its disk with 64 KiB
-# direct-I/O dd, idles 5 s, then guest b boots and a sends MIB MiB to it with nc over an L1 bridge.
+# direct-I/O dd, idles 5 s, then guest b boots and a sends NETMIB MiB to it with nc over an L1 bridge.
 # Around every phase L1 snapshots pvd's counters (`pvctl top -l`) and KVM's own (debugfs, for both
 # hypervisors). Everything goes to the serial log as BENCH-* lines for bench/linux_io_report.py.
 # Fails when a run lacks a phase (the table is then built from the complete runs).
-# L1 command line: pvhv.bench_runs=N (3) pvhv.bench_mib=N (32) pvhv.bench_only=pvd|qemu.
+# L1 command line: pvhv.bench_runs=N (3) pvhv.bench_mib=N (32) pvhv.bench_net_mib=N (= mib)
+# pvhv.bench_only=pvd|qemu.
 # testhost-needs: qemu pvd pvctl
 # testhost-timeout: 1500
 . /scenarios/common.sh
@@ -15,6 +16,7 @@ need /guest/vmlinux /guest/System.map /guest/l2.cpio
 l1_arg() { for a in $(cat /proc/cmdline); do case "$a" in "pvhv.$1="*) echo "${a#*=}"; return 0 ;; esac; done; echo "$2"; }
 runs=$(l1_arg bench_runs 3)
 mib=$(l1_arg bench_mib 32)
+netmib=$(l1_arg bench_net_mib "$mib")
 only=$(l1_arg bench_only "")
 tmo=300  # per guest
 W=/tmp/work  # tmpfs: the disk images live in L1's memory
@@ -29,7 +31,7 @@ cat >$W/qemu-ifup <<'EOF'
 brctl addif qbr0 "$1" && ip link set "$1" up
 EOF
 chmod 755 $W/qemu-ifup
-say "bench: $runs runs, $mib MiB per phase, L1 $(grep -c '^processor' /proc/cpuinfo) CPUs, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB"
+say "bench: $runs runs, $mib MiB per disk phase, $netmib MiB over the network, L1 $(grep -c '^processor' /proc/cpuinfo) CPUs, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB"
 
 # The counters L1 records at each sync point: KVM's (all VMs together; only this run's guests exist)
 # and, under pvd, `pvctl top -l` on one line.
@@ -65,7 +67,7 @@ l2_lines() {
 # Guest command lines: the same under both hypervisors but for the console (hvc0 under pvd; QEMU's
 # ttyS0, which costs ~25 ms a line, hence quiet on both).
 l2_args() {  # l2_args ROLE IP [PEER]
-  echo "quiet panic=-1 pvhv.run=bench-io pvhv.role=$1 pvhv.mib=$mib pvhv.ip=$2${3:+ pvhv.peer=$3}"
+  echo "quiet panic=-1 pvhv.run=bench-io pvhv.role=$1 pvhv.mib=$mib pvhv.netmib=$netmib pvhv.ip=$2${3:+ pvhv.peer=$3}"
 }
 pvd_cfg() {  # pvd_cfg NAME ROLE IP PEER MAC [DISK]
   cat <<EOF
