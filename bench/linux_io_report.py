@@ -10,6 +10,7 @@ Lines read (written by tests/testhost/scenarios/bench-linux.sh inside L1; t is L
   BENCH-RESULT: hv=H run=R who=W phase=P bytes=N [sec=S]   the guest's own timing
   BENCH-SNAP: hv=H run=R tag=TAG t=T took=S kvm.K=V ...    KVM's debugfs counters (all VMs)
   BENCH-TOP: hv=pvd run=R tag=TAG [JSON]    `pvctl top -l` at the same point
+  BENCH-COMPLETE / BENCH-INCOMPLETE: hv=H run=R    incomplete runs are left out
 Tags are PHASE-start / PHASE-end; the counters of a phase are end - start, less the idle margin
 (see metrics()). Values over runs are medians (min-max in the table).
 """
@@ -22,6 +23,7 @@ import sys
 
 PHASES = ["disk-write", "disk-read", "net-send"]
 HVS = ["pvd", "qemu"]
+PVD_KEYS = ["exits", "hcalls", "evtchn", "vcpu_op", "kicks_in", "kicks_out"]
 KVM_KEYS = ["exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
             "insn_emulation"]
 
@@ -39,19 +41,26 @@ ROWS = [
     ("net-send.kvm.irq_injections", "net: KVM interrupt injections", "/MB"),
     ("disk-write.pvd.exits", "disk write: pvd exits (user space)", "/MB"),
     ("disk-write.pvd.hcalls", "disk write: pvd hypercalls", "/MB"),
+    ("disk-write.pvd.evtchn", "disk write: of which event_channel_op", "/MB"),
+    ("disk-write.pvd.vcpu_op", "disk write: of which vcpu_op (timer)", "/MB"),
     ("disk-write.pvd.kicks_in", "disk write: kicks guest -> pvd", "/MB"),
     ("disk-write.pvd.kicks_out", "disk write: kicks pvd -> guest", "/MB"),
     ("disk-read.pvd.exits", "disk read: pvd exits (user space)", "/MB"),
     ("disk-read.pvd.hcalls", "disk read: pvd hypercalls", "/MB"),
+    ("disk-read.pvd.evtchn", "disk read: of which event_channel_op", "/MB"),
+    ("disk-read.pvd.vcpu_op", "disk read: of which vcpu_op (timer)", "/MB"),
     ("disk-read.pvd.kicks_in", "disk read: kicks guest -> pvd", "/MB"),
     ("disk-read.pvd.kicks_out", "disk read: kicks pvd -> guest", "/MB"),
     ("net-send.pvd.exits", "net: pvd exits (user space, both)", "/MB"),
     ("net-send.pvd.hcalls", "net: pvd hypercalls (both)", "/MB"),
+    ("net-send.pvd.evtchn", "net: of which event_channel_op", "/MB"),
+    ("net-send.pvd.vcpu_op", "net: of which vcpu_op (timer)", "/MB"),
     ("net-send.pvd.kicks_in", "net: kicks guests -> pvd", "/MB"),
     ("net-send.pvd.kicks_out", "net: kicks pvd -> guests", "/MB"),
     ("idle.kvm.exits", "idle guest: KVM exits", "/s"),
     ("idle.pvd.exits", "idle guest: pvd exits", "/s"),
     ("idle.pvd.hcalls", "idle guest: pvd hypercalls", "/s"),
+    ("idle.pvd.vcpu_op", "idle guest: of which vcpu_op (timer)", "/s"),
 ]
 
 
@@ -70,7 +79,7 @@ def parse(path):
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
-            m = re.match(r"^BENCH-(CREATE|MARKER|RESULT|SNAP|TOP): (.*)$", line)
+            m = re.match(r"^BENCH-(CREATE|MARKER|RESULT|SNAP|TOP|COMPLETE|INCOMPLETE): (.*)$", line)
             if not m:
                 continue
             what, rest = m.groups()
@@ -84,7 +93,9 @@ def parse(path):
                 continue
             d = kv(rest)
             r = run_of(d)
-            if what in ("CREATE", "MARKER") and d.get("who") == "a":
+            if what in ("COMPLETE", "INCOMPLETE"):
+                r["status"] = what.lower()
+            elif what in ("CREATE", "MARKER") and d.get("who") == "a":
                 r[what.lower()] = float(d["t"])
             elif what == "RESULT":
                 r["results"][d["phase"]] = d
@@ -98,7 +109,9 @@ def pvd_totals(top):
     out = {}
     for d in top:
         t = {"exits": sum(d["exits"].values()), "hcalls": sum(d["hypercalls"].values()),
-             "kicks_in": 0, "kicks_out": 0}
+             "kicks_in": 0, "kicks_out": 0,
+             "evtchn": d["hypercalls"].get("event_channel_op", 0),
+             "vcpu_op": d["hypercalls"].get("vcpu_op", 0)}
         for dev in d["devices"]:
             t["kicks_in"] += dev["counters"].get("kicks_in", 0)
             t["kicks_out"] += dev["counters"].get("kicks_out", 0)
@@ -126,7 +139,7 @@ def idle_rates(r):
     t0, t1 = r["tops"].get("idle-start"), r["tops"].get("idle-end")
     if t0 is not None and t1 is not None:
         p0, p1 = pvd_totals(t0), pvd_totals(t1)
-        for k in ("exits", "hcalls", "kicks_in", "kicks_out"):
+        for k in PVD_KEYS:
             rates["pvd." + k] = sum(p1[n][k] - p0[n][k] for n in p0 if n in p1) / dt
     return rates
 
@@ -177,7 +190,7 @@ def metrics(r, warnings, label):
         if phase == "net-send" and len(names) < 2:
             warnings.append(f"{label}: net phase without both guests in pvctl top: {sorted(p1)}")
             continue
-        for k in ("exits", "hcalls", "kicks_in", "kicks_out"):
+        for k in PVD_KEYS:
             m[f"{phase}.pvd.{k}"] = less_idle("pvd." + k, sum(p1[n][k] - p0[n][k] for n in names)) / per
         # A start snapshot taken after the phase began (the guest waits 2 s) would show it.
         if phase.startswith("disk"):
@@ -195,6 +208,9 @@ def summarise(runs):
     nruns = {hv: 0 for hv in HVS}
     for (hv, run), r in sorted(runs.items()):
         if hv not in per_hv:
+            continue
+        if r.get("status") == "incomplete":  # repeated by the scenario; partial data left out
+            warnings.append(f"{hv} run {run}: incomplete (a stalled or crashed guest), left out")
             continue
         nruns[hv] += 1
         for k, v in metrics(r, warnings, f"{hv} run {run}").items():

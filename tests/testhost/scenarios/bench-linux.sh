@@ -5,11 +5,12 @@
 # direct-I/O dd, idles 5 s, then guest b boots and a sends NETMIB MiB to it with nc over an L1 bridge.
 # Around every phase L1 snapshots pvd's counters (`pvctl top -l`) and KVM's own (debugfs, for both
 # hypervisors). Everything goes to the serial log as BENCH-* lines for bench/linux_io_report.py.
-# Fails when a run lacks a phase (the table is then built from the complete runs).
+# An incomplete run (the flaky test host) is repeated, up to 2 extra rounds; fails when a hypervisor has
+# fewer than RUNS complete runs (the table is then built from the complete ones).
 # L1 command line: pvhv.bench_runs=N (3) pvhv.bench_mib=N (32) pvhv.bench_net_mib=N (= mib)
 # pvhv.bench_only=pvd|qemu.
 # testhost-needs: qemu pvd pvctl
-# testhost-timeout: 1500
+# testhost-timeout: 2400
 . /scenarios/common.sh
 need_cmd pvd pvctl qemu-system-x86_64 brctl
 need /guest/vmlinux /guest/System.map /guest/l2.cpio
@@ -18,7 +19,7 @@ runs=$(l1_arg bench_runs 3)
 mib=$(l1_arg bench_mib 32)
 netmib=$(l1_arg bench_net_mib "$mib")
 only=$(l1_arg bench_only "")
-tmo=300  # per guest
+tmo=200  # per guest (a lives ~60-100 s; a stalled L2 costs this much)
 W=/tmp/work  # tmpfs: the disk images live in L1's memory
 export PVHV_RUNTIME_DIR=/run/pvhv
 
@@ -152,41 +153,58 @@ until [ -S $PVHV_RUNTIME_DIR/pvd.sock ]; do
   usleep 100000
 done
 follow "$PVHV_RUNTIME_DIR/pvd.log" "PVD| "
-# Every line also goes to $W/bench.log, which the checks below read.
+# complete HV RUN: the run has every phase, a's marker, and b received what a sent (says what is not).
+complete() {
+  ok=0
+  for p in disk-write disk-read idle net-send net-recv; do
+    grep -q "^BENCH-RESULT: hv=$1 run=$2 .*phase=$p " $W/bench.log 2>/dev/null ||
+      { say "run $2 $1: no result for $p"; ok=1; }
+  done
+  grep -q "^BENCH-MARKER: hv=$1 run=$2 who=a" $W/bench.log 2>/dev/null ||
+    { say "run $2 $1: guest a reached no init marker"; ok=1; }
+  sent=$(sed -n "s/^BENCH-RESULT: hv=$1 run=$2 who=a phase=net-send bytes=\([0-9]*\).*/\1/p" $W/bench.log)
+  got=$(sed -n "s/^BENCH-RESULT: hv=$1 run=$2 who=b phase=net-recv bytes=\([0-9]*\).*/\1/p" $W/bench.log)
+  [ -n "$sent" ] && [ "$sent" != "$got" ] && { say "run $2 $1: a sent $sent bytes, b received ${got:-none}"; ok=1; }
+  return $ok
+}
+
+# Rounds until each hypervisor has RUNS complete runs, at most RUNS + 2 rounds: the test host stalls or
+# crashes an L2 now and then (tests/testhost/README.md, "Flaky test host"); an incomplete run is marked
+# BENCH-INCOMPLETE, left out of the table and repeated in the next round. Every line also goes to
+# $W/bench.log, which complete() reads.
+: >$W/bench.log
+: >$W/complete.list
 {
-  r=1
-  while [ "$r" -le "$runs" ]; do
+  round=1
+  while [ "$round" -le $((runs + 2)) ]; do
     # Alternating order: neither hypervisor always runs first (L1's page cache, memory layout).
-    if [ $((r % 2)) = 1 ]; then order="pvd qemu"; else order="qemu pvd"; fi
+    if [ $((round % 2)) = 1 ]; then order="pvd qemu"; else order="qemu pvd"; fi
+    todo=0
     for hv in $order; do
       [ -n "$only" ] && [ "$only" != "$hv" ] && continue
-      run_hv "$hv" "$r"
+      [ "$(grep -c "^$hv\$" $W/complete.list)" -ge "$runs" ] && continue
+      todo=1
+      run_hv "$hv" "$round"
+      sleep 1  # the run's last lines through tee into bench.log
+      if complete "$hv" "$round"; then
+        echo "$hv" >>$W/complete.list
+        echo "BENCH-COMPLETE: hv=$hv run=$round"
+      else
+        echo "BENCH-INCOMPLETE: hv=$hv run=$round"
+      fi
     done
-    r=$((r + 1))
+    [ "$todo" = 0 ] && break
+    round=$((round + 1))
   done
-} 2>&1 | tee $W/bench.log
+} 2>&1 | tee -a $W/bench.log
 unfollow
 kill "$pvd_pid" 2>/dev/null
 
-# Every run must have every phase; b must have received what a sent.
-missing=0
-r=1
-while [ "$r" -le "$runs" ]; do
-  for hv in pvd qemu; do
-    [ -n "$only" ] && [ "$only" != "$hv" ] && continue
-    for p in disk-write disk-read idle net-send net-recv; do
-      grep -q "^BENCH-RESULT: hv=$hv run=$r .*phase=$p " $W/bench.log 2>/dev/null ||
-        { say "run $r $hv: no result for $p"; missing=$((missing + 1)); }
-    done
-    grep -q "^BENCH-MARKER: hv=$hv run=$r who=a" $W/bench.log 2>/dev/null ||
-      { say "run $r $hv: guest a reached no init marker"; missing=$((missing + 1)); }
-    sent=$(sed -n "s/^BENCH-RESULT: hv=$hv run=$r who=a phase=net-send bytes=\([0-9]*\).*/\1/p" $W/bench.log)
-    got=$(sed -n "s/^BENCH-RESULT: hv=$hv run=$r who=b phase=net-recv bytes=\([0-9]*\).*/\1/p" $W/bench.log)
-    [ -n "$sent" ] && [ "$sent" != "$got" ] &&
-      { say "run $r $hv: a sent $sent bytes, b received ${got:-none}"; missing=$((missing + 1)); }
-  done
-  r=$((r + 1))
+failed=$(grep -c '^BENCH-INCOMPLETE:' $W/bench.log)
+for hv in pvd qemu; do
+  [ -n "$only" ] && [ "$only" != "$hv" ] && continue
+  n=$(grep -c "^$hv\$" $W/complete.list)
+  [ "$n" -ge "$runs" ] || fail "$hv: $n of $runs runs complete ($failed incomplete runs in all; see SCENARIO lines above)"
 done
-[ "$missing" = 0 ] || fail "$missing results missing or wrong (see SCENARIO lines above)"
-say "bench: all $runs runs complete"
+say "bench: all $runs runs complete for each hypervisor ($failed incomplete runs repeated)"
 exit 0
