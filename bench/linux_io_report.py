@@ -284,7 +284,7 @@ def write_svg(rs, path):
     rs = [r for r in rs if r["ratio"]]
     bar_h, gap, left, w = 12, 6, 300, 420
     height = 50 + len(rs) * (bar_h + gap) + 40
-    width = left + w + 40
+    width = left + w + 60
     span = max([abs(math.log10(r["ratio"])) for r in rs] + [1.0])
     span = math.ceil(span)
 
@@ -293,8 +293,8 @@ def write_svg(rs, path):
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
          f'font-family="sans-serif" font-size="11">',
          f'<rect width="{width}" height="{height}" fill="white"/>',
-         f'<text x="{left}" y="20" font-size="13">pvd / QEMU in the same L1 (log scale; '
-         f'bars: medians, ticks: single runs)</text>']
+         f'<text x="10" y="20" font-size="13">pvd / QEMU in the same L1 (log scale; '
+         f'bars: ratio of the medians, ticks: each pvd run / QEMU\'s median)</text>']
     for dec in range(-span, span + 1):
         x = x_of(10 ** dec)
         o.append(f'<line x1="{x:.1f}" y1="30" x2="{x:.1f}" y2="{height - 30}" '
@@ -313,8 +313,8 @@ def write_svg(rs, path):
                 x = x_of(v / r["qemu_median"])
                 o.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + bar_h}" stroke="black"/>')
         y += bar_h + gap
-    o.append(f'<text x="{left}" y="{height - 2}">blue: throughput (right of 1: pvd faster); '
-             f'orange: time and counters (left of 1: pvd needs fewer)</text>')
+    o.append(f'<text x="10" y="{height - 2}">blue: throughput (right of 1: pvd faster); '
+             f'orange: time and counters (left of 1: pvd needs less)</text>')
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
