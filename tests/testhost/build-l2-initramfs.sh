@@ -24,8 +24,10 @@ while [[ $# -gt 0 ]]; do
 done
 
 # Front-ends a guest may need; each one that does not fit the platform (Xen's on QEMU, virtio's under pvd
-# find no device but load) fails to load quietly.
-l2_modules=(xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net ext4)
+# find no device but load) fails to load quietly. crc32c_generic before ext4: ext4 asks the crypto API
+# for "crc32c" at mount time (a softdep, not in modules.dep; without it every mount fails with "Cannot
+# load crc32c driver").
+l2_modules=(xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net crc32c_generic ext4)
 th_load_kernel --no-system-map
 
 init_script() {
@@ -92,7 +94,23 @@ poweroff -f
 EOF
 }
 
-key="$( { init_script; busybox --list 2>/dev/null; readlink -f "$(command -v busybox)" | xargs cat 2>/dev/null | sha256sum
+# /sbin/poweroff and /sbin/reboot. Busybox's would only signal PID 1 without -f, and PID 1 is /init, a
+# shell script that ignores the signals. Linux runs them when the toolstack asks through xenstore
+# control/shutdown (drivers/xen/manage.c: orderly_poweroff() runs /sbin/poweroff, orderly_reboot()
+# /sbin/reboot, without arguments): with no init daemon to ask, sync and act at once, and say so
+# ("PVHV-L2-END: poweroff"). Busybox's ash runs its own applets for `poweroff -f` in /init or typed in
+# the shell, so those never come here (and a typed `poweroff` without -f does nothing).
+end_script() {
+  cat <<'EOF'
+#!/bin/sh
+what=$(basename "$0")
+echo "PVHV-L2-END: $what${*:+ $*}" >/dev/console
+sync
+exec /bin/busybox "$what" -f
+EOF
+}
+
+key="$( { init_script; end_script; busybox --list 2>/dev/null; readlink -f "$(command -v busybox)" | xargs cat 2>/dev/null | sha256sum
           echo "$KVER $KVERSION"; th_module_order "${l2_modules[@]}"
           for f in "$PVHV_TESTHOST_DIR"/l2/*; do echo "$f"; cat "$f"; done
           for f in "${files[@]}"; do echo "$f"; cat "${f%%:*}" 2>/dev/null; done; } | sha256sum | cut -c1-16)"
@@ -105,6 +123,11 @@ trap 'rm -rf "$stage"' EXIT
 th_stage_busybox "$stage"
 init_script >"$stage/init"
 chmod 755 "$stage/init"
+for c in poweroff reboot; do
+  rm -f "$stage/sbin/$c"
+  end_script >"$stage/sbin/$c"
+  chmod 755 "$stage/sbin/$c"
+done
 mkdir -p "$stage/etc/pvhv-l2.d" "$stage/l2"
 th_stage_modules "$stage" /etc/pvhv-l2-modules "${l2_modules[@]}"
 cp "$PVHV_TESTHOST_DIR"/l2/* "$stage/l2/"
