@@ -10,8 +10,8 @@
 #   --mib N      MiB per disk phase: dd write, dd read (default 32)
 #   --net-mib N  MiB nc sends from guest a to guest b (default 16: ~0.5 MB/s under TCG)
 #   --quick      --runs 1 --mib 8 --net-mib 4
-#   --l1-cpus N  L1's CPU count (default 1: with 2, two QEMU guests at once stalled in 3 of 5 runs;
-#                LINUX-IO.md, "The test host's CPUs")
+#   --l1-cpus N  L1's CPU count (default 1: with 2, 7 of 8 QEMU runs stalled and 3 of 7 pvd runs
+#                crashed today; LINUX-IO.md, "The test host's CPUs")
 #   --bin-dir    where pvd and pvctl are (default build/release/bin; nothing is built here)
 #   --out DIR    results (default build/release/bench/linux-io): l1/serial.log, results.tsv,
 #                plot.svg, table.md
