@@ -82,7 +82,7 @@ if [[ $with_qemu -eq 1 ]]; then
   [[ -n "$q" ]] || th_skip "qemu-system-x86_64 not installed (scripts/install-deps.sh --with-testhost)"
   fw_dirs=()
   for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do [[ -d "$d" ]] && fw_dirs+=("$d"); done
-  qemu_key="$( { sha256sum "$(readlink -f "$q")"; ldd "$q"; find "${fw_dirs[@]}" -printf '%p %s %T@\n' | sort; } | sha256sum | cut -c1-16)"
+  qemu_key="$( { sha256sum "$(readlink -f "$q")"; ldd "$q" | sed "s/ (0x[0-9a-f]*)//"; find "${fw_dirs[@]}" -printf '%p %s %T@\n' | sort; } | sha256sum | cut -c1-16)"
   qlayer="$layers/qemu-$qemu_key.cpio"
   if [[ ! -f "$qlayer" ]]; then
     r="$tmp/qemu"
