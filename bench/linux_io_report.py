@@ -21,6 +21,8 @@ import re
 import statistics
 import sys
 
+from report_format import fmt, markdown_table, svg_escape
+
 PHASES = ["disk-write", "disk-read", "net-send"]
 HVS = ["pvd", "qemu"]
 PVD_KEYS = ["exits", "hcalls", "evtchn", "vcpu_op", "kicks_in", "kicks_out"]
@@ -218,16 +220,6 @@ def summarise(runs):
     return per_hv, nruns, warnings
 
 
-def fmt(v):
-    if v is None:
-        return "n/a"
-    if v == 0:
-        return "0"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.{max(0, 2 - int(math.floor(math.log10(abs(v)))))}f}"
-
-
 def cell(vals):
     if not vals:
         return "—"
@@ -256,10 +248,7 @@ def table(rs, nruns):
             "pvd/QEMU"]
     cells = [head] + [[r["label"], r["unit"], cell(r["pvd"]), cell(r["qemu"]),
                        "—" if r["ratio"] is None else f"{r['ratio']:.2f}"] for r in rs]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(cells)
 
 
 def write_tsv(rs, path):
@@ -272,10 +261,6 @@ def write_tsv(rs, path):
                                "" if r["ratio"] is None else repr(r["ratio"]),
                                ",".join(repr(v) for v in r["pvd"]),
                                ",".join(repr(v) for v in r["qemu"])]) + "\n")
-
-
-def esc(s):
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_svg(rs, path):
@@ -303,7 +288,7 @@ def write_svg(rs, path):
     y = 40
     for r in rs:
         o.append(f'<text x="{left - 6}" y="{y + bar_h - 2}" text-anchor="end">'
-                 f'{esc(r["label"])} ({esc(r["unit"])})</text>')
+                 f'{svg_escape(r["label"])} ({svg_escape(r["unit"])})</text>')
         x0, x1 = sorted((x_of(1), x_of(r["ratio"])))
         colour = "#3366cc" if r["unit"] == "MB/s" else "#cc6633"
         o.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(1.0, x1 - x0):.1f}" height="{bar_h}" '

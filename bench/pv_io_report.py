@@ -19,6 +19,8 @@ import os
 import re
 import sys
 
+from report_format import fmt, markdown_table, svg_escape
+
 # name, unit, how the rate is computed, the domains, the baseline, back-end Ir components
 PHASES = [
     ("blk-seqwrite-64k-qd1", "MB/s", "bytes", "blk", [("blk-seqwrite-64k-qd1", 1)]),
@@ -109,16 +111,6 @@ def read_int(path):
         return int(f.read().split()[0])
 
 
-def fmt(v, digits=3):
-    if v is None:
-        return "n/a"
-    if v == 0:
-        return "0"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.{max(0, digits - 1 - int(math.floor(math.log10(abs(v)))))}f}"
-
-
 def analyse(out):
     rows = []
     pvd_base = callgrind_total(os.path.join(out, "ir", "pvd-net-baseline.callgrind"))
@@ -166,10 +158,7 @@ def cell(row, col):
 
 def table(rows):
     cells = [COLUMNS] + [[cell(r, c) for c in COLUMNS] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(cells)
 
 
 def write_tsv(rows, path):
@@ -179,10 +168,6 @@ def write_tsv(rows, path):
             vals = [r["benchmark"], r["unit"]] + [
                 "" if r.get(c) is None else repr(r[c]) for c in COLUMNS[1:]]
             f.write("\t".join(vals) + "\n")
-
-
-def esc(s):
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_svg(rows, path):
@@ -209,7 +194,7 @@ def write_svg(rows, path):
     y = 40
     for r in rows:
         o.append(f'<text x="{left - 6}" y="{y + bar_h + 3}" text-anchor="end">'
-                 f'{esc(r["benchmark"])} ({r["unit"]})</text>')
+                 f'{svg_escape(r["benchmark"])} ({r["unit"]})</text>')
         for v, colour in ((r["pvhv"], "#3366cc"), (r["host anchor"], "#aaaaaa")):
             if v:
                 o.append(f'<rect x="{left}" y="{y}" width="{max(1.0, x_log(v) - left):.1f}" '
@@ -230,7 +215,7 @@ def write_svg(rows, path):
     sub = (2 * bar_h) / len(series)
     y = 40
     for r in rows:
-        o.append(f'<text x="{x0 - 6}" y="{y + bar_h + 3}" text-anchor="end">{esc(r["benchmark"])}</text>')
+        o.append(f'<text x="{x0 - 6}" y="{y + bar_h + 3}" text-anchor="end">{svg_escape(r["benchmark"])}</text>')
         for i, (c, colour) in enumerate(series):
             v = r.get(c) or 0
             o.append(f'<rect x="{x0}" y="{y + i * sub:.1f}" width="{panel_w * v / top:.1f}" '
@@ -241,7 +226,7 @@ def write_svg(rows, path):
         o.append(f'<text x="{x:.1f}" y="{height - 15}" text-anchor="middle">{fmt(top * frac)}</text>')
     for i, (c, colour) in enumerate(series):
         o.append(f'<rect x="{x0 + i * 80}" y="{height - 12}" width="10" height="8" fill="{colour}"/>'
-                 f'<text x="{x0 + i * 80 + 14}" y="{height - 4}">{esc(c)}</text>')
+                 f'<text x="{x0 + i * 80 + 14}" y="{height - 4}">{svg_escape(c)}</text>')
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")

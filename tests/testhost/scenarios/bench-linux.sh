@@ -71,21 +71,8 @@ l2_args() {  # l2_args ROLE IP [PEER]
   echo "quiet panic=-1 pvhv.run=bench-io pvhv.role=$1 pvhv.mib=$mib pvhv.netmib=$netmib pvhv.ip=$2${3:+ pvhv.peer=$3}"
 }
 pvd_cfg() {  # pvd_cfg NAME ROLE IP PEER MAC [DISK]
-  cat <<EOF
-name = "$1"
-type = "pvh"
-kernel = "/guest/vmlinux"
-ramdisk = "/guest/l2.cpio"
-cmdline = "console=hvc0 $(l2_args "$2" "$3" "$4")"
-memory = 256
-vcpus = 1
-xen_cpuid = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-vif = ['bridge=xenbr0, mac=$5']
-EOF
-  [ -n "${6:-}" ] && echo "disk = ['format=raw, vdev=xvda, access=rw, target=$6']"
+  xen_guest_cfg "$1" "$(l2_args "$2" "$3" "$4")" "vif = ['bridge=xenbr0, mac=$5']" \
+    ${6:+"disk = ['format=raw, vdev=xvda, access=rw, target=$6']"}
 }
 qemu_l2() {  # qemu_l2 WHO APPEND TAP MAC [DISK]: QEMU in the foreground, console on stdout
   q="-accel kvm -cpu host -M pc -m 256 -smp 1 -nodefaults -no-user-config -nographic -no-reboot"

@@ -149,3 +149,25 @@ check_xen_boot() {
   check_l2_markers "$CONSOLE_LOG" || fail "no PVHV-L2-MARKER in $CONSOLE_LOG (pvctl exit $PVCTL_RC)"
   [ "$PVCTL_RC" = 0 ] || fail "pvctl create -F exited $PVCTL_RC (want 0: poweroff)"
 }
+
+# xen_guest_cfg NAME CMDLINE [LINE...]: prints an xl.cfg for Debian's kernel as a Xen PVH guest (pvd
+# rewrites its hypercall sites from /guest/System.map) with the L2 initramfs: console on hvc0 only
+# (each serial line costs L2 time) followed by CMDLINE, 256 MiB (L1 has 2 GiB: room for three
+# guests), one vCPU, then each LINE (`disk = [...]`, `vif = [...]`, `on_reboot = "restart"`); every
+# on_poweroff/on_reboot/on_crash no LINE sets is "destroy".
+xen_guest_cfg() {
+  name=$1 cmdline=$2
+  shift 2
+  echo "name = \"$name\""
+  echo 'type = "pvh"'
+  echo 'kernel = "/guest/vmlinux"'
+  echo 'ramdisk = "/guest/l2.cpio"'
+  echo "cmdline = \"console=hvc0 $cmdline\""
+  echo 'memory = 256'
+  echo 'vcpus = 1'
+  echo 'xen_cpuid = 1'
+  for line in "$@"; do echo "$line"; done
+  for key in on_poweroff on_reboot on_crash; do
+    printf '%s\n' "$@" | grep -q "^$key *=" || echo "$key = \"destroy\""
+  done
+}

@@ -22,22 +22,9 @@ dd if=/dev/zero of="$roimg" bs=1M seek=1 count=7 2>/dev/null  # 8 MiB
 ro_before=$(sha256sum "$roimg" | cut -d' ' -f1)
 say "token $token; expected file sha256 $expected"
 
-# guest_cfg NAME RUN DISKS: a Xen PVH guest running l2/RUN.sh, console on hvc0 only.
+# guest_cfg NAME RUN DISKS: a Xen PVH guest running l2/RUN.sh (common.sh's xen_guest_cfg).
 guest_cfg() {
-  cat >"/tmp/work/$1.cfg" <<CFG
-name = "$1"
-type = "pvh"
-kernel = "/guest/vmlinux"
-ramdisk = "/guest/l2.cpio"
-cmdline = "console=hvc0 panic=-1 pvhv.run=$2 pvhv.token=$token"
-memory = 256
-vcpus = 1
-xen_cpuid = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-disk = [ $3 ]
-CFG
+  xen_guest_cfg "$1" "panic=-1 pvhv.run=$2 pvhv.token=$token" "disk = [ $3 ]" >"/tmp/work/$1.cfg"
 }
 
 # --- boot 1: mkfs, write, read back, raw marker

@@ -14,19 +14,7 @@ need /guest/vmlinux /guest/System.map /guest/l2.cpio
 export PVHV_RUNTIME_DIR=/run/pvhv
 
 guest_cfg() {  # NAME ON_REBOOT
-  cat >"/tmp/work/$1.cfg" <<CFG
-name = "$1"
-type = "pvh"
-kernel = "/guest/vmlinux"
-ramdisk = "/guest/l2.cpio"
-cmdline = "console=hvc0 panic=-1 pvhv.shell=1"
-memory = 256
-vcpus = 1
-xen_cpuid = 1
-on_poweroff = "destroy"
-on_reboot = "$2"
-on_crash = "destroy"
-CFG
+  xen_guest_cfg "$1" "panic=-1 pvhv.shell=1" "on_reboot = \"$2\"" >"/tmp/work/$1.cfg"
   sed -e 's/^/CFG| /' "/tmp/work/$1.cfg"
 }
 

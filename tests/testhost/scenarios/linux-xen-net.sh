@@ -21,20 +21,8 @@ say "bridge xenbr0 10.0.0.1/24 up in L1"
 expected=$(seq 1 200000 | head -c 1048576 | sha256sum | cut -d' ' -f1)
 
 guest_cfg() {  # NAME IP PEER ROLE MAC
-  cat >"/tmp/work/$1.cfg" <<CFG
-name = "$1"
-type = "pvh"
-kernel = "/guest/vmlinux"
-ramdisk = "/guest/l2.cpio"
-cmdline = "console=hvc0 panic=-1 pvhv.run=net-pair pvhv.ip=$2/24 pvhv.gw=10.0.0.1 pvhv.peer=$3 pvhv.netrole=$4"
-memory = 256
-vcpus = 1
-xen_cpuid = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-vif = [ 'bridge=xenbr0, mac=$5' ]
-CFG
+  xen_guest_cfg "$1" "panic=-1 pvhv.run=net-pair pvhv.ip=$2/24 pvhv.gw=10.0.0.1 pvhv.peer=$3 pvhv.netrole=$4" \
+    "vif = [ 'bridge=xenbr0, mac=$5' ]" >"/tmp/work/$1.cfg"
   sed -e 's/^/CFG| /' "/tmp/work/$1.cfg"
 }
 guest_cfg net-a 10.0.0.11 10.0.0.12 recv 00:16:3e:00:0a:01

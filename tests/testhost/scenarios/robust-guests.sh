@@ -8,25 +8,12 @@ for a in $(cat /proc/cmdline); do case "$a" in pvhv.guest_timeout=*) R_TIMEOUT="
 R_NET=198.51.100   # L1 has no NIC: this subnet (TEST-NET-2) exists only on xenbr0
 R_L1_IP=$R_NET.254
 
-# r_cfg NAME CMDLINE-EXTRA [IMAGE [MAC]]: writes /tmp/work/NAME.cfg, a Xen PVH Linux (256 MiB, 1 vCPU,
-# console on hvc0 only: each serial line costs L2 time) with a raw disk IMAGE as xvda and, with MAC, a
-# vif on xenbr0.
+# r_cfg NAME CMDLINE-EXTRA [IMAGE [MAC]]: writes /tmp/work/NAME.cfg (common.sh's xen_guest_cfg, quiet) with
+# a raw disk IMAGE as xvda and, with MAC, a vif on xenbr0.
 r_cfg() {
-  {
-    echo "name = \"$1\""
-    echo 'type = "pvh"'
-    echo 'kernel = "/guest/vmlinux"'
-    echo 'ramdisk = "/guest/l2.cpio"'
-    echo "cmdline = \"console=hvc0 quiet panic=-1 $2\""
-    echo 'memory = 256'
-    echo 'vcpus = 1'
-    echo 'xen_cpuid = 1'
-    [ -n "${3:-}" ] && echo "disk = ['format=raw, vdev=xvda, access=rw, target=$3']"
-    [ -n "${4:-}" ] && echo "vif = ['bridge=xenbr0, mac=$4']"
-    echo 'on_poweroff = "destroy"'
-    echo 'on_reboot = "destroy"'
-    echo 'on_crash = "destroy"'
-  } >"/tmp/work/$1.cfg"
+  xen_guest_cfg "$1" "quiet panic=-1 $2" \
+    ${3:+"disk = ['format=raw, vdev=xvda, access=rw, target=$3']"} \
+    ${4:+"vif = ['bridge=xenbr0, mac=$4']"} >"/tmp/work/$1.cfg"
 }
 
 # r_image PATH: a fresh 64 MiB raw image.
