@@ -20,8 +20,7 @@ blocks=$((mib * 16))  # 64 KiB blocks
 bytes=$((mib * 1048576))
 
 net_up() {
-  wait_for /sys/class/net/eth0 120 || { mark "BENCH-FAIL: no eth0 after 120 s"; return 1; }
-  ip link set eth0 up && ip addr add "$ip/24" dev eth0 || { mark "BENCH-FAIL: cannot configure eth0"; return 1; }
+  eth0_up "$ip/24" 120 || { mark "BENCH-FAIL: eth0 not up with $ip/24 within 120 s"; return 1; }
   mark "BENCH-NET: eth0 $ip up ($(cat /sys/class/net/eth0/address))"
 }
 

@@ -20,3 +20,11 @@ wait_for() {
     usleep 100000
   done
 }
+
+# eth0_up ADDR/PREFIX SECONDS: waits up to SECONDS for eth0 (xen-netfront's or virtio-net's: it
+# appears once the front-end has connected), gives it ADDR and brings it up; false if any step fails.
+eth0_up() {
+  wait_for /sys/class/net/eth0 "$2" || return 1
+  ip link set lo up
+  ip addr add "$1" dev eth0 && ip link set eth0 up
+}

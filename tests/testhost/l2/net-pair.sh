@@ -9,10 +9,7 @@ ip=$(cmdline_arg ip) || net_fail "no pvhv.ip="
 gw=$(cmdline_arg gw) || net_fail "no pvhv.gw="
 peer=$(cmdline_arg peer) || net_fail "no pvhv.peer="
 role=$(cmdline_arg netrole) || net_fail "no pvhv.netrole="
-wait_for /sys/class/net/eth0 60 || net_fail "eth0 did not appear within 60 s"
-ip link set lo up
-ip addr add "$ip" dev eth0 || net_fail "ip addr add $ip failed"
-ip link set eth0 up || net_fail "ip link set eth0 up failed"
+eth0_up "$ip" 60 || net_fail "eth0 not up with $ip within 60 s"
 mark "NET-UP: eth0 $ip mac=$(cat /sys/class/net/eth0/address)"
 if [ "$role" = recv ]; then
   # nc's stdin must not end: busybox nc half-closes the connection when it does, and the sender quits

@@ -18,8 +18,7 @@ mkdir -p /mnt
 wait_for /dev/xvda 30 || fail "no /dev/xvda after 30 s"
 if [ -n "$net" ]; then
   addr="${net%,*}" peer="${net#*,}"
-  wait_for /sys/class/net/eth0 30 || fail "no eth0 after 30 s"
-  ip link set eth0 up && ip addr add "$addr" dev eth0 || fail "eth0 $addr"
+  eth0_up "$addr" 30 || fail "eth0 not up with $addr within 30 s"
   n=0
   until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
     n=$((n + 1)); [ $n -ge 60 ] && fail "no ping answer from $peer in 60 tries"

@@ -22,8 +22,7 @@ umount /mnt || fail "umount"
 mark "R3-DISK-OK: $token, 1 MiB md5 $want written, synced, read back"
 
 ip=$(cmdline_arg rthree_ip) || exit 0
-wait_for /sys/class/net/eth0 30 || fail "no eth0 after 30 s"
-ip link set eth0 up && ip addr add "$ip" dev eth0 || fail "eth0 $ip"
+eth0_up "$ip" 30 || fail "eth0 not up with $ip within 30 s"
 mark "R3-NET: eth0 $ip"
 peers=$(cmdline_arg rthree_peers | tr '+' ' ')
 max=$(cmdline_arg rthree_wait) || max=120

@@ -25,8 +25,8 @@ export PVHV_RUNTIME_DIR=/run/pvhv
 
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -r /sys/kernel/debug/kvm/exits ] || fail "no KVM statistics in debugfs (/sys/kernel/debug/kvm/exits)"
-brctl addbr xenbr0 && ip link set xenbr0 up || fail "cannot create bridge xenbr0"
-brctl addbr qbr0 && ip link set qbr0 up || fail "cannot create bridge qbr0"
+bridge_up xenbr0
+bridge_up qbr0
 cat >$W/qemu-ifup <<'EOF'
 #!/bin/sh
 brctl addif qbr0 "$1" && ip link set "$1" up

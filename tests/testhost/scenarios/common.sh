@@ -171,3 +171,13 @@ xen_guest_cfg() {
     printf '%s\n' "$@" | grep -q "^$key *=" || echo "$key = \"destroy\""
   done
 }
+
+# bridge_up NAME [ADDR/PREFIX]: a Linux bridge in L1 (no forwarding delay), up, with ADDR if given; the
+# guests' vifs (pvd's netback TAPs) or QEMU's TAPs are attached to it.
+bridge_up() {
+  brctl addbr "$1" || fail "brctl addbr $1"
+  brctl setfd "$1" 0 2>/dev/null
+  ip link set "$1" up || fail "ip link set $1 up"
+  if [ -n "${2:-}" ]; then ip addr add "$2" dev "$1" || fail "ip addr add $2 dev $1"; fi
+  say "bridge $1 up in L1${2:+ with $2}"
+}

@@ -13,11 +13,7 @@ need /guest/vmlinux /guest/System.map /guest/l2.cpio
 export PVHV_RUNTIME_DIR=/run/pvhv
 rt=$PVHV_RUNTIME_DIR
 
-brctl addbr xenbr0 || fail "brctl addbr xenbr0 failed"
-brctl setfd xenbr0 0 2>/dev/null
-ip addr add 10.0.0.1/24 dev xenbr0 || fail "cannot give xenbr0 an address"
-ip link set xenbr0 up || fail "cannot bring xenbr0 up"
-say "bridge xenbr0 10.0.0.1/24 up in L1"
+bridge_up xenbr0 10.0.0.1/24
 expected=$(seq 1 200000 | head -c 1048576 | sha256sum | cut -d' ' -f1)
 
 guest_cfg() {  # NAME IP PEER ROLE MAC

@@ -60,12 +60,7 @@ r_why() {
 }
 
 # r_bridge_up: xenbr0 in L1 with $R_L1_IP/24.
-r_bridge_up() {
-  brctl addbr xenbr0 || fail "brctl addbr xenbr0" 2
-  ip link set xenbr0 up || fail "ip link set xenbr0 up" 2
-  ip addr add "$R_L1_IP/24" dev xenbr0 || fail "ip addr add $R_L1_IP/24 dev xenbr0" 2
-  say "bridge xenbr0 up in L1 with $R_L1_IP"
-}
+r_bridge_up() { bridge_up xenbr0 "$R_L1_IP/24"; }
 
 # r_vifs: the vif TAPs present in L1 (pvd names them vif<domid>.<devid>); r_ports: xenbr0's ports.
 r_vifs() { ip -o link 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^vif' | tr '\n' ' '; }
@@ -74,7 +69,7 @@ r_ports() { ls /sys/class/net/xenbr0/brif 2>/dev/null | tr '\n' ' '; }
 # r_pvd_lines LEVEL: pvd's log lines at LEVEL (error, warning).
 r_pvd_lines() { grep -E " pvd $1: " /run/pvhv/pvd.log 2>/dev/null; }
 
-# r_pvd_pid: the pid of the pvd serving /run/pvhv (its log says "listening on ... (pid N; ...").
+# r_pvd_pid: the pid of the pvd serving /run/pvhv (L1 runs one pvd at a time).
 r_pvd_pid() { pidof pvd; }
 
 # r_sampler_start SECONDS / r_sampler_stop: every SECONDS, one "SCENARIO: sample:" line with L1's load,
